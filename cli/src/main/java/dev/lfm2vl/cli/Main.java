@@ -1,0 +1,101 @@
+package dev.lfm2vl.cli;
+
+import dev.lfm2vl.loader.GgufFormatException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code lfm2vl} command. Errors are one line on stderr starting with {@code error:}; exit code 2 for bad
+ * input or usage, 1 for other failures; {@code --debug} adds the stack trace.
+ */
+@Command(name = "lfm2vl",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Run LiquidAI LFM2-VL vision-language models on the CPU, in pure Java, from GGUF files.",
+        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Examples:",
+                "  lfm2vl info model.gguf",
+                "  lfm2vl info --json --tensors mmproj.gguf"})
+public final class Main implements Runnable {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_USAGE = 2;
+
+    @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
+    boolean debug;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (see 'lfm2vl --help')");
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with the given streams and returns the exit code (tests call this). */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        Main main = new Main();
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("error: " + ex.getMessage());
+            if (main.debug) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return EXIT_USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            err.println("error: " + describe(ex));
+            if (main.debug) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return exitCodeOf(ex);
+        });
+        int code = cl.execute(args);
+        out.flush();
+        return code;
+    }
+
+    static int exitCodeOf(Throwable e) {
+        return switch (e) {
+            case UserError u -> EXIT_USAGE;
+            case GgufFormatException g -> EXIT_USAGE;
+            case NoSuchFileException n -> EXIT_USAGE;
+            case AccessDeniedException a -> EXIT_USAGE;
+            case IllegalArgumentException i -> EXIT_USAGE;
+            default -> EXIT_FAILURE;
+        };
+    }
+
+    static String describe(Throwable e) {
+        return switch (e) {
+            case NoSuchFileException n -> n.getFile() + ": no such file";
+            case AccessDeniedException a -> a.getFile() + ": permission denied";
+            case OutOfMemoryError o -> "out of memory (" + o.getMessage() + "); try a smaller --ctx-size or a larger -Xmx";
+            default -> {
+                String m = e.getMessage();
+                yield m == null || m.isBlank() ? e.getClass().getSimpleName() : m.replace('\n', ' ');
+            }
+        };
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"lfm2vl " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ", "
+                    + System.getProperty("os.arch") + ")"};
+        }
+    }
+}
