@@ -83,6 +83,18 @@ public final class ImagePreprocessor {
             return new Options(mode, minImageTokens, maxImageTokens, imageSplitting, tileSize, minTiles, maxTiles, tolerance, mean, std, patchSize, downsampleFactor);
         }
 
+        /** Per-channel mean (a copy). */
+        @Override
+        public float[] mean() {
+            return mean.clone();
+        }
+
+        /** Per-channel std (a copy). */
+        @Override
+        public float[] std() {
+            return std.clone();
+        }
+
         /** Alignment unit: {@code patchSize·downsampleFactor} (32). */
         public int unit() {
             return patchSize * downsampleFactor;
@@ -255,7 +267,9 @@ public final class ImagePreprocessor {
         boolean tiled = shouldTile(width, height);
         int[] grid = tiled ? gridLayout(width, height) : new int[] {0, 0};
         if (tiled && grid[0] * grid[1] == 1) {
-            tiled = false; // a 1x1 grid adds nothing (only possible with min tiles 1): treat as a single image
+            // only possible with min tiles 1; HF would emit one 512x512 tile without thumbnail, we keep the
+            // smart-resized single image instead
+            tiled = false;
             grid = new int[] {0, 0};
         }
         int n = tiled ? grid[0] * grid[1] + 1 : 1;
