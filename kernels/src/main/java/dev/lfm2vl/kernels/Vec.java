@@ -1,0 +1,95 @@
+package dev.lfm2vl.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Species and little helpers shared by the weight kernels. Every width is derived from
+ * {@link FloatVector#SPECIES_PREFERRED} so the same code runs at 128, 256 and 512 bits.
+ */
+final class Vec {
+    private Vec() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Float lanes per vector (4, 8 or 16). */
+    static final int L = F.length();
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Shorts with as many lanes as {@link #F}: 64, 128 or 256 bits (F16/BF16 rows). */
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    /** Quant bytes are always loaded 16 at a time (there is no 32-bit byte species for L = 4). */
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    /** Float vectors per 16-byte group: 4, 2 or 1; castShape part numbers run 0..PARTS-1. */
+    static final int PARTS = 16 / L;
+
+    // Lane-swap shuffles for sum(): i ^ k, built only where k < L (the others are never used).
+    private static final VectorShuffle<Float> X8 = L > 8 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> X4 = L > 4 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
+    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+
+    /**
+     * Sum of the lanes in a fixed butterfly order. {@code reduceLanes(ADD)} leaves the float order
+     * unspecified (interpreter and C2 differ), which would make results depend on JIT timing.
+     */
+    static float sum(FloatVector v) {
+        if (L > 8) {
+            v = v.add(v.rearrange(X8));
+        }
+        if (L > 4) {
+            v = v.add(v.rearrange(X4));
+        }
+        v = v.add(v.rearrange(X2));
+        v = v.add(v.rearrange(X1));
+        return v.lane(0);
+    }
+
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** IEEE half at {@code off} (gguf.md §4 {@code f16(b)}). */
+    static float f16(MemorySegment seg, long off) {
+        return Float.float16ToFloat(seg.get(U16, off));
+    }
+
+    /** 16 bytes starting at {@code off}. */
+    static ByteVector bytes(MemorySegment seg, long off) {
+        return ByteVector.fromMemorySegment(B, seg, off, LE);
+    }
+
+    /** Lanes {@code p*L .. p*L+L-1} of a 16-byte vector as floats (signed bytes). */
+    static FloatVector part(ByteVector b, int p) {
+        return (FloatVector) b.castShape(F, p);
+    }
+
+    private static final float TWO_POW_112 = 0x1p112f;
+
+    /**
+     * L halves at {@code off} to floats without a conversion op (JDK 25 has none): the magnitude bits shifted
+     * into an F32 exponent/mantissa and rescaled by 2^112 — exact for normals, subnormals and zero;
+     * Inf/NaN halves become large finite values (weights never hold them).
+     */
+    static FloatVector halves(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).castShape(I, 0);
+        IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        FloatVector abs = mag.reinterpretAsFloats().mul(TWO_POW_112);
+        // castShape sign-extends, so bit 31 of h is the half's sign bit.
+        return abs.reinterpretAsInts().or(h.and(0x8000_0000)).reinterpretAsFloats();
+    }
+
+    /** L bfloat16 values at {@code off}: each is the upper half of an F32 (gguf.md §4). */
+    static FloatVector bfloats(MemorySegment seg, long off) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).castShape(I, 0);
+        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+}

@@ -1,0 +1,171 @@
+package dev.lfm2vl.kernels;
+
+import dev.lfm2vl.loader.GgmlType;
+import dev.lfm2vl.loader.GgufTensor;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * A rows x cols view of a 2-D weight read in place from its (mapped) segment: row r is output r, cols is
+ * the input size (ggml ne0, spec pitfall 24). Nothing is copied or cached; the type is resolved once here
+ * and {@link #dot} switches on it once per row. Immutable and safe to share between threads.
+ */
+public final class WeightMatrix {
+    private final String name;
+    private final GgmlType type;
+    private final MemorySegment data;
+    private final int rows;
+    private final int cols;
+    private final long rowBytes;
+    private final int blocksPerRow;
+
+    private WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+        this.name = name;
+        this.type = type;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.blocksPerRow = cols / type.blockSize;
+        this.rowBytes = (long) blocksPerRow * type.bytesPerBlock;
+    }
+
+    /** The weight of a GGUF tensor: rows = product of dims 1.., cols = ne0. */
+    public static WeightMatrix of(GgufTensor t) {
+        return create(t.name(), t.type(), t.data(), t.rows(), t.columns());
+    }
+
+    public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols) {
+        return create("<segment>", type, data, rows, cols);
+    }
+
+    private static WeightMatrix create(String name, GgmlType type, MemorySegment data, long rows, long cols) {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(data, "data");
+        if (!isSupported(type)) {
+            throw new IllegalArgumentException("tensor " + name + ": weight type " + type + " is not supported"
+                    + " (supported: F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q4_K Q5_K Q6_K)");
+        }
+        if (rows <= 0 || cols <= 0 || rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor " + name + ": bad shape " + rows + " x " + cols);
+        }
+        if (cols % type.blockSize != 0) {
+            throw new IllegalArgumentException("tensor " + name + ": " + cols + " columns is not a multiple of the "
+                    + type + " block size " + type.blockSize);
+        }
+        long need = rows * (cols / type.blockSize) * type.bytesPerBlock;
+        if (data.byteSize() < need) {
+            throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes, " + type + " "
+                    + rows + " x " + cols + " needs " + need);
+        }
+        return new WeightMatrix(name, type, data, (int) rows, (int) cols);
+    }
+
+    /** Whether this class has kernels for {@code type}. */
+    public static boolean isSupported(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The backing bytes (read-only view of the file). */
+    public MemorySegment data() {
+        return data;
+    }
+
+    /** Bytes of one row. */
+    public long rowBytes() {
+        return rowBytes;
+    }
+
+    /** Total weight bytes (what one mat-vec must stream from memory). */
+    public long byteSize() {
+        return rowBytes * rows;
+    }
+
+    /** The scalar oracle: row {@code row} as cols floats into out[off..], straight from the spec formulas (§4). */
+    public void dequantizeRow(int row, float[] out, int off) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(off, cols, out.length);
+        ScalarDequant.blocks(type, data, rowBytes * row, blocksPerRow, out, off);
+    }
+
+    /** Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only. */
+    public float dot(int row, float[] x, int xOff) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(xOff, cols, x.length);
+        long p = rowBytes * row;
+        int nb = blocksPerRow;
+        return switch (type) {
+            case F32 -> FloatKernels.dot(FloatKernels.F32, data, p, cols, x, xOff);
+            case F16 -> FloatKernels.dot(FloatKernels.F16, data, p, cols, x, xOff);
+            case BF16 -> FloatKernels.dot(FloatKernels.BF16, data, p, cols, x, xOff);
+            case Q8_0 -> Block32Kernels.dotQ8_0(data, p, nb, x, xOff);
+            case Q4_0 -> Block32Kernels.dotQ4_0(data, p, nb, x, xOff);
+            case Q4_1 -> Block32Kernels.dotQ4_1(data, p, nb, x, xOff);
+            case Q5_0 -> Block32Kernels.dotQ5(data, p, nb, x, xOff, false);
+            case Q5_1 -> Block32Kernels.dotQ5(data, p, nb, x, xOff, true);
+            case Q4_K -> KQuantKernels.q45k(data, p, nb, x, xOff, null, 0, false);
+            case Q5_K -> KQuantKernels.q45k(data, p, nb, x, xOff, null, 0, true);
+            case Q6_K -> KQuantKernels.q6k(data, p, nb, x, xOff, null, 0);
+            default -> throw new AssertionError(type);
+        };
+    }
+
+    /** Block granule for {@link #dequantizeRange}: column ranges must start and end on a multiple of it. */
+    public int blockSize() {
+        return type.blockSize;
+    }
+
+    /**
+     * Vectorized dequantization of columns [col, col+n) of a row into out[off..off+n) (MatMul packing);
+     * col and n must be multiples of {@link #blockSize()} (n may end at cols). Agrees with
+     * {@link #dequantizeRow} up to float rounding of the scale products.
+     */
+    public void dequantizeRange(int row, int col, int n, float[] out, int off) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(col, n, cols);
+        Objects.checkFromIndexSize(off, n, out.length);
+        int bs = type.blockSize;
+        if (col % bs != 0 || n % bs != 0) {
+            throw new IllegalArgumentException("range " + col + "+" + n + " not aligned to " + type + " blocks");
+        }
+        long p = rowBytes * row + (long) (col / bs) * type.bytesPerBlock;
+        int nb = n / bs;
+        switch (type) {
+            case F32 -> FloatKernels.dequant(FloatKernels.F32, data, rowBytes * row, col, n, out, off);
+            case F16 -> FloatKernels.dequant(FloatKernels.F16, data, rowBytes * row, col, n, out, off);
+            case BF16 -> FloatKernels.dequant(FloatKernels.BF16, data, rowBytes * row, col, n, out, off);
+            case Q8_0 -> Block32Kernels.dequantQ8_0(data, p, nb, out, off);
+            case Q4_0 -> Block32Kernels.dequantQ4_0(data, p, nb, out, off);
+            case Q4_1 -> Block32Kernels.dequantQ4_1(data, p, nb, out, off);
+            case Q5_0 -> Block32Kernels.dequantQ5(data, p, nb, out, off, false);
+            case Q5_1 -> Block32Kernels.dequantQ5(data, p, nb, out, off, true);
+            case Q4_K -> KQuantKernels.q45k(data, p, nb, null, 0, out, off, false);
+            case Q5_K -> KQuantKernels.q45k(data, p, nb, null, 0, out, off, true);
+            case Q6_K -> KQuantKernels.q6k(data, p, nb, null, 0, out, off);
+            default -> throw new AssertionError(type);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "WeightMatrix[" + name + " " + type + " " + rows + "x" + cols + "]";
+    }
+}
