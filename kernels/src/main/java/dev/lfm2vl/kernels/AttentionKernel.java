@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code (q·k)·scale}, scale = 1/√headDim, over keys {@code j ≤ p0+t} only; softmax; output
  * {@code Σ_j p_j v_j} to {@code out[outOff + t·outStride + h·headDim ..]} (head-major).
  * {@code out} may be the same array region as {@code q} (each head's query is consumed before its output
- * is written); no other overlap. Scratch: {@code scores} with ≥ p0+T floats from {@code scoresOff}.
- * Threading hook: {@link #causalHeads} handles a head range; give each thread its own scores region.
+ * is written); no other overlap. Scratch: ≥ {@link #causalScratchSize} floats (p0+T for decode-sized
+ * batches, (4 + headDim)·(p0+T) from {@value #CAUSAL_BLOCKED_MIN_ROWS} rows on). Threading hook:
+ * {@link #causalHeads} handles a head range; give each thread its own scratch region.
  *
  * <h2>(b) Bidirectional multi-head attention (vision tower, spec §3.5)</h2>
  * q, k, v each {@code [N][heads·headDim]} rows at stride {@code inStride} (so a fused QKV buffer works:
@@ -45,30 +46,61 @@ public final class AttentionKernel {
 
     // ================================================================ (a) causal GQA
 
-    /** Causal GQA over all heads; see the class comment. */
+    /**
+     * Batches of at least this many query rows take the blocked path (keys of each KV head transposed
+     * once into scratch, 4-row register-blocked score and P·V micro-kernels); smaller batches (decode)
+     * take the per-key path, which needs no transpose.
+     */
+    public static final int CAUSAL_BLOCKED_MIN_ROWS = 8;
+
+    /**
+     * Scratch floats {@link #causal}/{@link #causalHeads} need per concurrent caller for a batch of
+     * {@code T} rows over {@code positions} = p0+T cached positions: {@code positions} for T &lt;
+     * {@value #CAUSAL_BLOCKED_MIN_ROWS}, else {@code (ROW_BLOCK + headDim)·positions}. Allocating
+     * {@code causalScratchSize(maxContext, headDim, CAUSAL_BLOCKED_MIN_ROWS)} once covers every call.
+     */
+    public static int causalScratchSize(int positions, int headDim, int T) {
+        return T >= CAUSAL_BLOCKED_MIN_ROWS ? Math.multiplyExact(ROW_BLOCK + headDim, positions) : positions;
+    }
+
+    /** Causal GQA over all heads; see the class comment. {@code scratch} ≥ {@link #causalScratchSize}. */
     public static void causal(float[] q, int qOff, int qStride, int T, int p0,
                               float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
                               int heads, int kvHeads, int headDim,
-                              float[] out, int outOff, int outStride, float[] scores) {
+                              float[] out, int outOff, int outStride, float[] scratch) {
         causalHeads(0, heads, q, qOff, qStride, T, p0, kCache, kOff, vCache, vOff, kvStride,
-                heads, kvHeads, headDim, out, outOff, outStride, scores, 0);
+                heads, kvHeads, headDim, out, outOff, outStride, scratch, 0);
     }
 
     /**
      * Causal GQA for query heads {@code [hStart, hEnd)} only (all T rows). Calls on disjoint head
-     * ranges may run concurrently if each has its own {@code scores} region (≥ p0+T floats).
+     * ranges may run concurrently if each has its own scratch region of {@link #causalScratchSize}
+     * floats from {@code scratchOff}. For the blocked path, ranges aligned to whole GQA groups avoid
+     * transposing a KV head's keys twice.
      */
     public static void causalHeads(int hStart, int hEnd,
                                    float[] q, int qOff, int qStride, int T, int p0,
                                    float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
                                    int heads, int kvHeads, int headDim,
-                                   float[] out, int outOff, int outStride, float[] scores, int scoresOff) {
+                                   float[] out, int outOff, int outStride, float[] scratch, int scratchOff) {
         checkGqa(heads, kvHeads, headDim, hStart, hEnd);
-        if (scores.length - scoresOff < p0 + T) {
-            throw new IllegalArgumentException("scores scratch too small: need " + (p0 + T));
+        if (T < 0 || p0 < 0) {
+            throw new IllegalArgumentException("bad T/p0: " + T + "/" + p0);
+        }
+        int need = causalScratchSize(p0 + T, headDim, T);
+        if (scratch.length - scratchOff < need) {
+            throw new IllegalArgumentException("attention scratch too small: need " + need
+                    + " floats (causalScratchSize), have " + (scratch.length - scratchOff));
+        }
+        if (T >= CAUSAL_BLOCKED_MIN_ROWS) {
+            causalBlocked(hStart, hEnd, q, qOff, qStride, T, p0, kCache, kOff, vCache, vOff, kvStride,
+                    heads, kvHeads, headDim, out, outOff, outStride, scratch, scratchOff);
+            return;
         }
         final int group = heads / kvHeads;
         final float scale = (float) (1.0 / Math.sqrt(headDim));
+        final float[] scores = scratch;
+        final int scoresOff = scratchOff;
         for (int h = hStart; h < hEnd; h++) {
             final int kvCol = (h / group) * headDim;
             for (int t = 0; t < T; t++) {
@@ -83,6 +115,54 @@ public final class AttentionKernel {
                         out, outOff + t * outStride + h * headDim, (float) (1.0 / sum));
             }
         }
+    }
+
+    /** Blocked causal path: scratch = [ROW_BLOCK][n] scores, then [headDim][n] transposed keys. */
+    private static void causalBlocked(int hStart, int hEnd,
+                                      float[] q, int qOff, int qStride, int T, int p0,
+                                      float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
+                                      int heads, int kvHeads, int headDim,
+                                      float[] out, int outOff, int outStride, float[] scratch, int scratchOff) {
+        final int n = p0 + T;
+        final int group = heads / kvHeads;
+        final float scale = (float) (1.0 / Math.sqrt(headDim));
+        final int sc = scratchOff;
+        final int kt = scratchOff + ROW_BLOCK * n;
+        int lastG = -1;
+        for (int h = hStart; h < hEnd; h++) {
+            final int g = h / group;
+            final int kvCol = g * headDim;
+            if (g != lastG) {
+                transposeKeys(kCache, kOff, kvStride, n, g, headDim, scratch, kt);
+                lastG = g;
+            }
+            int t = 0;
+            for (; t + ROW_BLOCK <= T; t += ROW_BLOCK) {
+                final int nMax = p0 + t + ROW_BLOCK; // keys seen by the last row of the block
+                scores4(q, qOff + t * qStride + h * headDim, qStride, scratch, kt, n, nMax, headDim, scale,
+                        scratch, sc, n);
+                float inv0 = causalRowSoftmax(scratch, sc, p0 + t + 1, nMax);
+                float inv1 = causalRowSoftmax(scratch, sc + n, p0 + t + 2, nMax);
+                float inv2 = causalRowSoftmax(scratch, sc + 2 * n, p0 + t + 3, nMax);
+                float inv3 = causalRowSoftmax(scratch, sc + 3 * n, p0 + t + 4, nMax);
+                weightedSum4(scratch, sc, n, nMax, vCache, vOff + kvCol, kvStride, headDim,
+                        out, outOff + t * outStride + h * headDim, outStride, inv0, inv1, inv2, inv3);
+            }
+            for (; t < T; t++) {
+                final int nk = p0 + t + 1;
+                scores1(q, qOff + t * qStride + h * headDim, scratch, kt, n, nk, headDim, scale, scratch, sc);
+                float inv = softmaxUnnormalized(scratch, sc, nk);
+                weightedSum1(scratch, sc, nk, vCache, vOff + kvCol, kvStride, headDim,
+                        out, outOff + t * outStride + h * headDim, inv);
+            }
+        }
+    }
+
+    /** Unnormalised softmax over the first {@code nk} scores; zeroes the masked rest up to nMax. */
+    private static float causalRowSoftmax(float[] s, int off, int nk, int nMax) {
+        float inv = softmaxUnnormalized(s, off, nk);
+        java.util.Arrays.fill(s, off + nk, off + nMax, 0f);
+        return inv;
     }
 
     /** Scalar twin of {@link #causal} — the test oracle (plain loops, dot and sums in double). */
@@ -213,17 +293,17 @@ public final class AttentionKernel {
         int i = rowStart;
         for (; i + ROW_BLOCK <= rowEnd; i += ROW_BLOCK) {
             int q0 = qOff + i * inStride + col;
-            scores4(q, q0, inStride, kT, kTOff, n, headDim, scale, scores, scoresOff);
+            scores4(q, q0, inStride, kT, kTOff, n, n, headDim, scale, scores, scoresOff, n);
             float inv0 = softmaxUnnormalized(scores, scoresOff, n);
             float inv1 = softmaxUnnormalized(scores, scoresOff + n, n);
             float inv2 = softmaxUnnormalized(scores, scoresOff + 2 * n, n);
             float inv3 = softmaxUnnormalized(scores, scoresOff + 3 * n, n);
-            weightedSum4(scores, scoresOff, n, v, vOff + col, inStride, headDim,
+            weightedSum4(scores, scoresOff, n, n, v, vOff + col, inStride, headDim,
                     out, outOff + i * outStride + col, outStride, inv0, inv1, inv2, inv3);
         }
         for (; i < rowEnd; i++) {
             int q0 = qOff + i * inStride + col;
-            scores1(q, q0, kT, kTOff, n, headDim, scale, scores, scoresOff);
+            scores1(q, q0, kT, kTOff, n, n, headDim, scale, scores, scoresOff);
             float inv = softmaxUnnormalized(scores, scoresOff, n);
             weightedSum1(scores, scoresOff, n, v, vOff + col, inStride, headDim, out, outOff + i * outStride + col, inv);
         }
@@ -261,8 +341,8 @@ public final class AttentionKernel {
     }
 
     /** Scores of 4 query rows (at q0, q0+stride, …) against all n keys into sc[off + r·n + j]. */
-    private static void scores4(float[] q, int q0, int qStride, float[] kT, int kTOff, int n, int headDim,
-                                float scale, float[] sc, int off) {
+    private static void scores4(float[] q, int q0, int qStride, float[] kT, int kTOff, int ktStride, int n,
+                                int headDim, float scale, float[] sc, int off, int scStride) {
         final int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         final FloatVector sv = FloatVector.broadcast(S, scale);
         int j = 0;
@@ -272,7 +352,7 @@ public final class AttentionKernel {
             FloatVector s20 = FloatVector.zero(S), s21 = FloatVector.zero(S);
             FloatVector s30 = FloatVector.zero(S), s31 = FloatVector.zero(S);
             int kb = kTOff + j;
-            for (int d = 0; d < headDim; d++, kb += n) {
+            for (int d = 0; d < headDim; d++, kb += ktStride) {
                 FloatVector k0 = FloatVector.fromArray(S, kT, kb);
                 FloatVector k1 = FloatVector.fromArray(S, kT, kb + L);
                 FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
@@ -290,18 +370,18 @@ public final class AttentionKernel {
             }
             s00.mul(sv).intoArray(sc, off + j);
             s01.mul(sv).intoArray(sc, off + j + L);
-            s10.mul(sv).intoArray(sc, off + n + j);
-            s11.mul(sv).intoArray(sc, off + n + j + L);
-            s20.mul(sv).intoArray(sc, off + 2 * n + j);
-            s21.mul(sv).intoArray(sc, off + 2 * n + j + L);
-            s30.mul(sv).intoArray(sc, off + 3 * n + j);
-            s31.mul(sv).intoArray(sc, off + 3 * n + j + L);
+            s10.mul(sv).intoArray(sc, off + scStride + j);
+            s11.mul(sv).intoArray(sc, off + scStride + j + L);
+            s20.mul(sv).intoArray(sc, off + 2 * scStride + j);
+            s21.mul(sv).intoArray(sc, off + 2 * scStride + j + L);
+            s30.mul(sv).intoArray(sc, off + 3 * scStride + j);
+            s31.mul(sv).intoArray(sc, off + 3 * scStride + j + L);
         }
         for (; j + L <= n; j += L) {
             FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S);
             FloatVector s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
             int kb = kTOff + j;
-            for (int d = 0; d < headDim; d++, kb += n) {
+            for (int d = 0; d < headDim; d++, kb += ktStride) {
                 FloatVector k0 = FloatVector.fromArray(S, kT, kb);
                 s0 = k0.fma(FloatVector.broadcast(S, q[q0 + d]), s0);
                 s1 = k0.fma(FloatVector.broadcast(S, q[q1 + d]), s1);
@@ -309,14 +389,14 @@ public final class AttentionKernel {
                 s3 = k0.fma(FloatVector.broadcast(S, q[q3 + d]), s3);
             }
             s0.mul(sv).intoArray(sc, off + j);
-            s1.mul(sv).intoArray(sc, off + n + j);
-            s2.mul(sv).intoArray(sc, off + 2 * n + j);
-            s3.mul(sv).intoArray(sc, off + 3 * n + j);
+            s1.mul(sv).intoArray(sc, off + scStride + j);
+            s2.mul(sv).intoArray(sc, off + 2 * scStride + j);
+            s3.mul(sv).intoArray(sc, off + 3 * scStride + j);
         }
         for (; j < n; j++) {
             float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f;
             int kb = kTOff + j;
-            for (int d = 0; d < headDim; d++, kb += n) {
+            for (int d = 0; d < headDim; d++, kb += ktStride) {
                 float kv = kT[kb];
                 a0 = Math.fma(q[q0 + d], kv, a0);
                 a1 = Math.fma(q[q1 + d], kv, a1);
@@ -324,21 +404,21 @@ public final class AttentionKernel {
                 a3 = Math.fma(q[q3 + d], kv, a3);
             }
             sc[off + j] = a0 * scale;
-            sc[off + n + j] = a1 * scale;
-            sc[off + 2 * n + j] = a2 * scale;
-            sc[off + 3 * n + j] = a3 * scale;
+            sc[off + scStride + j] = a1 * scale;
+            sc[off + 2 * scStride + j] = a2 * scale;
+            sc[off + 3 * scStride + j] = a3 * scale;
         }
     }
 
     /** Scores of one query row against all n keys. */
-    private static void scores1(float[] q, int q0, float[] kT, int kTOff, int n, int headDim, float scale,
-                                float[] sc, int off) {
+    private static void scores1(float[] q, int q0, float[] kT, int kTOff, int ktStride, int n, int headDim,
+                                float scale, float[] sc, int off) {
         final FloatVector sv = FloatVector.broadcast(S, scale);
         int j = 0;
         for (; j + L <= n; j += L) {
             FloatVector s0 = FloatVector.zero(S);
             int kb = kTOff + j;
-            for (int d = 0; d < headDim; d++, kb += n) {
+            for (int d = 0; d < headDim; d++, kb += ktStride) {
                 s0 = FloatVector.fromArray(S, kT, kb).fma(FloatVector.broadcast(S, q[q0 + d]), s0);
             }
             s0.mul(sv).intoArray(sc, off + j);
@@ -346,7 +426,7 @@ public final class AttentionKernel {
         for (; j < n; j++) {
             float a0 = 0f;
             int kb = kTOff + j;
-            for (int d = 0; d < headDim; d++, kb += n) {
+            for (int d = 0; d < headDim; d++, kb += ktStride) {
                 a0 = Math.fma(q[q0 + d], kT[kb], a0);
             }
             sc[off + j] = a0 * scale;
@@ -354,10 +434,10 @@ public final class AttentionKernel {
     }
 
     /** P·V for 4 rows of unnormalised probabilities (rows at e[eOff + r·n]); outputs scaled by inv_r. */
-    private static void weightedSum4(float[] e, int eOff, int n, float[] v, int vOff, int vStride, int headDim,
+    private static void weightedSum4(float[] e, int eOff, int eStride, int n, float[] v, int vOff, int vStride, int headDim,
                                      float[] out, int o0, int outStride,
                                      float inv0, float inv1, float inv2, float inv3) {
-        final int e1 = eOff + n, e2 = e1 + n, e3 = e2 + n;
+        final int e1 = eOff + eStride, e2 = e1 + eStride, e3 = e2 + eStride;
         final int o1 = o0 + outStride, o2 = o1 + outStride, o3 = o2 + outStride;
         int d = 0;
         for (; d + 2 * L <= headDim; d += 2 * L) {

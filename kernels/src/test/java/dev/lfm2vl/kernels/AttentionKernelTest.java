@@ -46,12 +46,12 @@ class AttentionKernelTest {
         int[][] shapes = {{4, 2, 16}, {4, 1, 7}, {8, 2, 64}, {2, 2, 72}, {32, 8, 64}};
         for (int[] sh : shapes) {
             int heads = sh[0], kvHeads = sh[1], hd = sh[2];
-            for (int[] tp : new int[][] {{1, 0}, {1, 9}, {5, 0}, {4, 37}}) {
+            for (int[] tp : new int[][] {{1, 0}, {1, 9}, {5, 0}, {4, 37}, {8, 0}, {13, 3}, {18, 1}}) {
                 int T = tp[0], p0 = tp[1];
                 Causal c = causalData(heads * 1000L + hd + T + p0, T, p0, heads, kvHeads, hd);
                 int outStride = heads * hd;
                 float[] ov = new float[3 + T * outStride], os = new float[3 + T * outStride];
-                float[] scores = new float[p0 + T];
+                float[] scores = new float[AttentionKernel.causalScratchSize(p0 + T, hd, T)];
                 AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                         ov, 3, outStride, scores);
                 AttentionKernel.causalScalar(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
@@ -69,10 +69,16 @@ class AttentionKernelTest {
 
     @Test
     void causalPositionJAttendsOnlyToPositionsUpToJ() {
-        int heads = 4, kvHeads = 2, hd = 16, T = 6, p0 = 0;
+        for (int T : new int[] {6, 10}) { // per-key path and blocked path
+            causalOnlyLooksBack(T);
+        }
+    }
+
+    private static void causalOnlyLooksBack(int T) {
+        int heads = 4, kvHeads = 2, hd = 16, p0 = 0;
         Causal c = causalData(5, T, p0, heads, kvHeads, hd);
         float[] out1 = new float[T * heads * hd], out2 = new float[T * heads * hd];
-        float[] scores = new float[T];
+        float[] scores = new float[AttentionKernel.causalScratchSize(T, hd, T)];
         AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                 out1, 0, heads * hd, scores);
         // perturb K and V of the last position: rows 0..T-2 must not change at all, row T-1 must
@@ -91,7 +97,12 @@ class AttentionKernelTest {
 
     @Test
     void causalGqaMapsQueryHeadToKvHeadHOverGroupConsecutiveHeadsShare() {
-        int heads = 8, kvHeads = 2, hd = 16, T = 2, p0 = 3; // group 4: heads 0-3 -> kv 0, 4-7 -> kv 1
+        gqaMapping(2);
+        gqaMapping(9); // blocked path
+    }
+
+    private static void gqaMapping(int T) {
+        int heads = 8, kvHeads = 2, hd = 16, p0 = 3; // group 4: heads 0-3 -> kv 0, 4-7 -> kv 1
         Causal c = causalData(9, T, p0, heads, kvHeads, hd);
         for (int j = 0; j < p0 + T; j++) {
             for (int d = 0; d < hd; d++) {
@@ -101,7 +112,7 @@ class AttentionKernelTest {
         }
         float[] out = new float[T * heads * hd];
         AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
-                out, 0, heads * hd, new float[p0 + T]);
+                out, 0, heads * hd, new float[AttentionKernel.causalScratchSize(p0 + T, hd, T)]);
         for (int t = 0; t < T; t++) {
             for (int h = 0; h < heads; h++) {
                 float expected = h < 4 ? 1f : 2f; // (h % kvHeads would give 1,2,1,2,...)
@@ -139,6 +150,7 @@ class AttentionKernelTest {
             AttentionKernel.causal(c.q, t * c.qStride, c.qStride, 1, p0 + t, c.k, 0, c.v, 0, c.kvStride,
                     heads, kvHeads, hd, steps, t * outStride, outStride, new float[p0 + T]);
         }
+        // below CAUSAL_BLOCKED_MIN_ROWS the batch runs the same per-key code per row → bit-exact
         assertArrayEquals(steps, batch);
         float[] qi = c.q.clone();
         AttentionKernel.causal(qi, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
@@ -148,21 +160,52 @@ class AttentionKernelTest {
         }
     }
 
+    // Blocked batch (T ≥ 8) vs single-token decode steps: different summation order (blocked FMA
+    // chains, zeroed masked tail) → agree to float rounding, ~1e-6 relative; also out may alias q.
+    @Test
+    void causalBlockedBatchEqualsTokenByTokenWithinRounding() {
+        int heads = 8, kvHeads = 2, hd = 64, T = 13, p0 = 4;
+        Causal c = causalData(14, T, p0, heads, kvHeads, hd);
+        int outStride = heads * hd;
+        float[] scratch = new float[AttentionKernel.causalScratchSize(p0 + T, hd, T)];
+        float[] batch = new float[T * outStride];
+        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                batch, 0, outStride, scratch);
+        float[] steps = new float[T * outStride];
+        for (int t = 0; t < T; t++) {
+            AttentionKernel.causal(c.q, t * c.qStride, c.qStride, 1, p0 + t, c.k, 0, c.v, 0, c.kvStride,
+                    heads, kvHeads, hd, steps, t * outStride, outStride, scratch);
+        }
+        assertClose(steps, batch, 2e-6, 1e-5, "blocked batch vs steps");
+        float[] qi = c.q.clone();
+        AttentionKernel.causal(qi, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                qi, 0, c.qStride, scratch);
+        for (int t = 0; t < T; t++) {
+            for (int i = 0; i < outStride; i++) assertEquals(batch[t * outStride + i], qi[t * c.qStride + i], 0f);
+        }
+    }
+
     @Test
     void causalHeadRangesComposeToTheFullResult() {
-        int heads = 8, kvHeads = 4, hd = 16, T = 3, p0 = 2;
+        headRanges(3);
+        headRanges(9);
+    }
+
+    private static void headRanges(int T) {
+        int heads = 8, kvHeads = 4, hd = 16, p0 = 2;
         Causal c = causalData(17, T, p0, heads, kvHeads, hd);
         int os = heads * hd;
+        int need = AttentionKernel.causalScratchSize(p0 + T, hd, T);
         float[] full = new float[T * os], split = new float[T * os];
-        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, full, 0, os, new float[p0 + T]);
-        float[] scratch = new float[2 * (p0 + T)];
-        AttentionKernel.causalHeads(5, 8, c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, split, 0, os, scratch, p0 + T);
+        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, full, 0, os, new float[need]);
+        float[] scratch = new float[2 * need];
+        AttentionKernel.causalHeads(5, 8, c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, split, 0, os, scratch, need);
         AttentionKernel.causalHeads(0, 5, c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, split, 0, os, scratch, 0);
         assertArrayEquals(full, split);
         assertThrows(IllegalArgumentException.class, () -> AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0,
-                c.kvStride, heads, 3, hd, full, 0, os, new float[p0 + T]));
+                c.kvStride, heads, 3, hd, full, 0, os, new float[need]));
         assertThrows(IllegalArgumentException.class, () -> AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0,
-                c.kvStride, heads, kvHeads, hd, full, 0, os, new float[p0 + T - 1]));
+                c.kvStride, heads, kvHeads, hd, full, 0, os, new float[need - 1]));
     }
 
     // ------------------------------------------------------------------ bidirectional
