@@ -15,15 +15,15 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code (q·k)·scale}, scale = 1/√headDim, over keys {@code j ≤ p0+t} only; softmax; output
  * {@code Σ_j p_j v_j} to {@code out[outOff + t·outStride + h·headDim ..]} (head-major).
  * {@code out} may be the same array region as {@code q} (each head's query is consumed before its output
- * is written); no other overlap. Scratch: ≥ {@link #causalScratchSize} floats (p0+T for decode-sized
- * batches, (4 + headDim)·(p0+T) from {@value #CAUSAL_BLOCKED_MIN_ROWS} rows on). Threading hook:
+ * is written); no other overlap. Scratch: ≥ {@link #causalScratchSize} ≈ (4 + headDim)·(p0+T) floats
+ * (scores of 4 rows + the transposed keys of one KV head). Threading hook:
  * {@link #causalHeads} handles a head range; give each thread its own scratch region.
  *
  * <h2>(b) Bidirectional multi-head attention (vision tower, spec §3.5)</h2>
  * q, k, v each {@code [N][heads·headDim]} rows at stride {@code inStride} (so a fused QKV buffer works:
  * pass the same array with offsets 0, D, 2D and stride 3D), no mask, output {@code [N][heads·headDim]}
  * at stride {@code outStride}. Structure: per head the keys are transposed once into {@code kT}
- * ({@code [headDim][N]}, {@link #transposeKeys}); scores for a block of {@value #ROW_BLOCK} query rows are
+ * ({@code [headDim][N]} with a padded row stride, {@link #transposeKeys}); scores for a block of {@value #ROW_BLOCK} query rows are
  * then a register-blocked GEMM micro-kernel (4 rows × 2 vectors of keys, broadcast q, contiguous kT
  * loads); P·V is accumulated in registers over head-dim chunks, 4 rows at a time. Every output
  * element is computed with the same operation order whatever the row split, so results are bit-identical
@@ -47,20 +47,20 @@ public final class AttentionKernel {
     // ================================================================ (a) causal GQA
 
     /**
-     * Batches of at least this many query rows take the blocked path (keys of each KV head transposed
-     * once into scratch, 4-row register-blocked score and P·V micro-kernels); smaller batches (decode)
-     * take the per-key path, which needs no transpose.
+     * Batches of at least this many query rows take the row-blocked path (4 consecutive query rows of
+     * one head per micro-kernel call); smaller batches (decode) take the head-grouped path (4 query
+     * heads sharing a KV head per call). Both transpose each KV head's keys once per call.
      */
     public static final int CAUSAL_BLOCKED_MIN_ROWS = 8;
 
     /**
-     * Scratch floats {@link #causal}/{@link #causalHeads} need per concurrent caller for a batch of
-     * {@code T} rows over {@code positions} = p0+T cached positions: {@code positions} for T &lt;
-     * {@value #CAUSAL_BLOCKED_MIN_ROWS}, else {@code (ROW_BLOCK + headDim)·positions}. Allocating
-     * {@code causalScratchSize(maxContext, headDim, CAUSAL_BLOCKED_MIN_ROWS)} once covers every call.
+     * Scratch floats {@link #causal}/{@link #causalHeads} need per concurrent caller when the cache
+     * holds {@code positions} = p0+T positions: {@code ROW_BLOCK·positions + headDim·keysTransposedStride(positions)}
+     * (≈ (4 + headDim)·positions). Allocating
+     * {@code causalScratchSize(maxContext, headDim)} once per thread covers every call.
      */
-    public static int causalScratchSize(int positions, int headDim, int T) {
-        return T >= CAUSAL_BLOCKED_MIN_ROWS ? Math.multiplyExact(ROW_BLOCK + headDim, positions) : positions;
+    public static int causalScratchSize(int positions, int headDim) {
+        return Math.addExact(Math.multiplyExact(ROW_BLOCK, positions), keysTransposedSize(positions, headDim));
     }
 
     /** Causal GQA over all heads; see the class comment. {@code scratch} ≥ {@link #causalScratchSize}. */
@@ -87,7 +87,7 @@ public final class AttentionKernel {
         if (T < 0 || p0 < 0) {
             throw new IllegalArgumentException("bad T/p0: " + T + "/" + p0);
         }
-        int need = causalScratchSize(p0 + T, headDim, T);
+        int need = causalScratchSize(p0 + T, headDim);
         if (scratch.length - scratchOff < need) {
             throw new IllegalArgumentException("attention scratch too small: need " + need
                     + " floats (causalScratchSize), have " + (scratch.length - scratchOff));
@@ -97,27 +97,56 @@ public final class AttentionKernel {
                     heads, kvHeads, headDim, out, outOff, outStride, scratch, scratchOff);
             return;
         }
+        causalGrouped(hStart, hEnd, q, qOff, qStride, T, p0, kCache, kOff, vCache, vOff, kvStride,
+                heads, kvHeads, headDim, out, outOff, outStride, scratch, scratchOff);
+    }
+
+    /**
+     * Decode-sized path: per KV head, its keys are transposed once, then for each query row the query
+     * heads sharing that KV head are processed 4 at a time as the "rows" of the micro-kernels (their
+     * query vectors are {@code headDim} apart), so each transposed key vector is loaded once per 4 heads.
+     * Scratch = [ROW_BLOCK][n] scores, then [headDim][keysTransposedStride(n)] transposed keys, n = p0+T.
+     */
+    private static void causalGrouped(int hStart, int hEnd,
+                                      float[] q, int qOff, int qStride, int T, int p0,
+                                      float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
+                                      int heads, int kvHeads, int headDim,
+                                      float[] out, int outOff, int outStride, float[] scratch, int scratchOff) {
+        final int n = p0 + T;
         final int group = heads / kvHeads;
         final float scale = (float) (1.0 / Math.sqrt(headDim));
-        final float[] scores = scratch;
-        final int scoresOff = scratchOff;
-        for (int h = hStart; h < hEnd; h++) {
-            final int kvCol = (h / group) * headDim;
+        final int sc = scratchOff;
+        final int kt = scratchOff + ROW_BLOCK * n;
+        final int ts = keysTransposedStride(n);
+        for (int g = hStart / group; g * group < hEnd; g++) {
+            final int hFrom = Math.max(hStart, g * group);
+            final int hTo = Math.min(hEnd, (g + 1) * group);
+            final int kvCol = g * headDim;
+            transposeKeys(kCache, kOff, kvStride, n, g, headDim, scratch, kt);
             for (int t = 0; t < T; t++) {
-                final int n = p0 + t + 1;
-                final int qo = qOff + t * qStride + h * headDim;
-                for (int j = 0; j < n; j++) {
-                    scores[scoresOff + j] = Elementwise.dot(q, qo, kCache, kOff + j * kvStride + kvCol, headDim) * scale;
+                final int nk = p0 + t + 1;
+                final int qRow = qOff + t * qStride;
+                final int oRow = outOff + t * outStride;
+                int h = hFrom;
+                for (; h + ROW_BLOCK <= hTo; h += ROW_BLOCK) {
+                    scores4(q, qRow + h * headDim, headDim, scratch, kt, ts, nk, headDim, scale, scratch, sc, n);
+                    float inv0 = softmaxUnnormalized(scratch, sc, nk);
+                    float inv1 = softmaxUnnormalized(scratch, sc + n, nk);
+                    float inv2 = softmaxUnnormalized(scratch, sc + 2 * n, nk);
+                    float inv3 = softmaxUnnormalized(scratch, sc + 3 * n, nk);
+                    weightedSum4(scratch, sc, n, nk, vCache, vOff + kvCol, kvStride, headDim,
+                            out, oRow + h * headDim, headDim, inv0, inv1, inv2, inv3);
                 }
-                float max = Softmax.max(scores, scoresOff, n);
-                double sum = Softmax.expShiftAndSum(scores, scoresOff, n, max);
-                weightedSum(scores, scoresOff, n, vCache, vOff + kvCol, kvStride, headDim,
-                        out, outOff + t * outStride + h * headDim, (float) (1.0 / sum));
+                for (; h < hTo; h++) {
+                    scores1(q, qRow + h * headDim, scratch, kt, ts, nk, headDim, scale, scratch, sc);
+                    float inv = softmaxUnnormalized(scratch, sc, nk);
+                    weightedSum1(scratch, sc, nk, vCache, vOff + kvCol, kvStride, headDim, out, oRow + h * headDim, inv);
+                }
             }
         }
     }
 
-    /** Blocked causal path: scratch = [ROW_BLOCK][n] scores, then [headDim][n] transposed keys. */
+    /** Blocked causal path: scratch = [ROW_BLOCK][n] scores, then [headDim][keysTransposedStride(n)] transposed keys. */
     private static void causalBlocked(int hStart, int hEnd,
                                       float[] q, int qOff, int qStride, int T, int p0,
                                       float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
@@ -128,6 +157,7 @@ public final class AttentionKernel {
         final float scale = (float) (1.0 / Math.sqrt(headDim));
         final int sc = scratchOff;
         final int kt = scratchOff + ROW_BLOCK * n;
+        final int ts = keysTransposedStride(n);
         int lastG = -1;
         for (int h = hStart; h < hEnd; h++) {
             final int g = h / group;
@@ -139,7 +169,7 @@ public final class AttentionKernel {
             int t = 0;
             for (; t + ROW_BLOCK <= T; t += ROW_BLOCK) {
                 final int nMax = p0 + t + ROW_BLOCK; // keys seen by the last row of the block
-                scores4(q, qOff + t * qStride + h * headDim, qStride, scratch, kt, n, nMax, headDim, scale,
+                scores4(q, qOff + t * qStride + h * headDim, qStride, scratch, kt, ts, nMax, headDim, scale,
                         scratch, sc, n);
                 float inv0 = causalRowSoftmax(scratch, sc, p0 + t + 1, nMax);
                 float inv1 = causalRowSoftmax(scratch, sc + n, p0 + t + 2, nMax);
@@ -150,7 +180,7 @@ public final class AttentionKernel {
             }
             for (; t < T; t++) {
                 final int nk = p0 + t + 1;
-                scores1(q, qOff + t * qStride + h * headDim, scratch, kt, n, nk, headDim, scale, scratch, sc);
+                scores1(q, qOff + t * qStride + h * headDim, scratch, kt, ts, nk, headDim, scale, scratch, sc);
                 float inv = softmaxUnnormalized(scratch, sc, nk);
                 weightedSum1(scratch, sc, nk, vCache, vOff + kvCol, kvStride, headDim,
                         out, outOff + t * outStride + h * headDim, inv);
@@ -194,35 +224,6 @@ public final class AttentionKernel {
         }
     }
 
-    /**
-     * {@code out[0..headDim) = inv · Σ_j e[j] · v[vOff + j·vStride ..]} — head-dim chunks outer, keys
-     * inner, two independent accumulators per chunk (even/odd keys).
-     */
-    private static void weightedSum(float[] e, int eOff, int n, float[] v, int vOff, int vStride, int headDim,
-                                    float[] out, int oo, float inv) {
-        int d = 0;
-        FloatVector invV = FloatVector.broadcast(S, inv);
-        for (; d + L <= headDim; d += L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            int j = 0;
-            for (; j + 1 < n; j += 2) {
-                a0 = FloatVector.fromArray(S, v, vOff + j * vStride + d).fma(FloatVector.broadcast(S, e[eOff + j]), a0);
-                a1 = FloatVector.fromArray(S, v, vOff + (j + 1) * vStride + d).fma(FloatVector.broadcast(S, e[eOff + j + 1]), a1);
-            }
-            if (j < n) {
-                a0 = FloatVector.fromArray(S, v, vOff + j * vStride + d).fma(FloatVector.broadcast(S, e[eOff + j]), a0);
-            }
-            a0.add(a1).mul(invV).intoArray(out, oo + d);
-        }
-        for (; d < headDim; d++) {
-            float acc = 0f;
-            for (int j = 0; j < n; j++) {
-                acc = Math.fma(e[eOff + j], v[vOff + j * vStride + d], acc);
-            }
-            out[oo + d] = acc * inv;
-        }
-    }
-
     private static void checkGqa(int heads, int kvHeads, int headDim, int hStart, int hEnd) {
         if (heads <= 0 || kvHeads <= 0 || headDim <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException("bad heads/kvHeads/headDim: " + heads + "/" + kvHeads + "/" + headDim);
@@ -234,9 +235,18 @@ public final class AttentionKernel {
 
     // ================================================================ (b) bidirectional MHA
 
-    /** Floats of {@code kT} scratch needed per head: headDim·n. */
+    /**
+     * Row stride of a transposed-keys block for n keys: n rounded up to a multiple of 16 and made an
+     * odd multiple of 16 floats, so the headDim rows never sit a multiple of 128 bytes (let alone
+     * 4 KiB) apart — avoids L1 set conflicts when the micro-kernels walk down the columns.
+     */
+    public static int keysTransposedStride(int n) {
+        return ((n + 15) & ~15) | 16;
+    }
+
+    /** Floats of {@code kT} scratch needed per head: headDim·{@link #keysTransposedStride}(n). */
     public static int keysTransposedSize(int n, int headDim) {
-        return Math.multiplyExact(n, headDim);
+        return Math.multiplyExact(headDim, keysTransposedStride(n));
     }
 
     /** Floats of {@code scores} scratch needed per concurrent caller: ROW_BLOCK·n. */
@@ -245,16 +255,21 @@ public final class AttentionKernel {
     }
 
     /**
-     * Transposes head {@code head}'s keys: {@code kT[kTOff + d·n + j] = k[kOff + j·inStride + head·headDim + d]}.
-     * Run once per head before {@link #bidirectionalRows} calls for that head.
+     * Transposes head {@code head}'s keys: {@code kT[kTOff + d·ts + j] = k[kOff + j·inStride + head·headDim + d]}
+     * with {@code ts = keysTransposedStride(n)}. Run once per head before {@link #bidirectionalRows}
+     * calls for that head. Tiled by 16 keys so reads stay in cache and writes fill whole lines.
      */
     public static void transposeKeys(float[] k, int kOff, int inStride, int n, int head, int headDim,
                                      float[] kT, int kTOff) {
-        int col = kOff + head * headDim;
-        for (int j = 0; j < n; j++) {
-            int src = col + j * inStride;
+        final int ts = keysTransposedStride(n);
+        final int col = kOff + head * headDim;
+        for (int j0 = 0; j0 < n; j0 += 16) {
+            final int j1 = Math.min(n, j0 + 16);
             for (int d = 0; d < headDim; d++) {
-                kT[kTOff + d * n + j] = k[src + d];
+                final int dst = kTOff + d * ts;
+                for (int j = j0, src = col + j0 * inStride + d; j < j1; j++, src += inStride) {
+                    kT[dst + j] = k[src];
+                }
             }
         }
     }
@@ -290,10 +305,11 @@ public final class AttentionKernel {
         }
         final float scale = (float) (1.0 / Math.sqrt(headDim));
         final int col = head * headDim;
+        final int ts = keysTransposedStride(n);
         int i = rowStart;
         for (; i + ROW_BLOCK <= rowEnd; i += ROW_BLOCK) {
             int q0 = qOff + i * inStride + col;
-            scores4(q, q0, inStride, kT, kTOff, n, n, headDim, scale, scores, scoresOff, n);
+            scores4(q, q0, inStride, kT, kTOff, ts, n, headDim, scale, scores, scoresOff, n);
             float inv0 = softmaxUnnormalized(scores, scoresOff, n);
             float inv1 = softmaxUnnormalized(scores, scoresOff + n, n);
             float inv2 = softmaxUnnormalized(scores, scoresOff + 2 * n, n);
@@ -303,7 +319,7 @@ public final class AttentionKernel {
         }
         for (; i < rowEnd; i++) {
             int q0 = qOff + i * inStride + col;
-            scores1(q, q0, kT, kTOff, n, n, headDim, scale, scores, scoresOff);
+            scores1(q, q0, kT, kTOff, ts, n, headDim, scale, scores, scoresOff);
             float inv = softmaxUnnormalized(scores, scoresOff, n);
             weightedSum1(scores, scoresOff, n, v, vOff + col, inStride, headDim, out, outOff + i * outStride + col, inv);
         }

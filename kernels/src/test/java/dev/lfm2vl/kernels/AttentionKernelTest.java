@@ -51,7 +51,7 @@ class AttentionKernelTest {
                 Causal c = causalData(heads * 1000L + hd + T + p0, T, p0, heads, kvHeads, hd);
                 int outStride = heads * hd;
                 float[] ov = new float[3 + T * outStride], os = new float[3 + T * outStride];
-                float[] scores = new float[AttentionKernel.causalScratchSize(p0 + T, hd, T)];
+                float[] scores = new float[AttentionKernel.causalScratchSize(p0 + T, hd)];
                 AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                         ov, 3, outStride, scores);
                 AttentionKernel.causalScalar(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
@@ -78,7 +78,7 @@ class AttentionKernelTest {
         int heads = 4, kvHeads = 2, hd = 16, p0 = 0;
         Causal c = causalData(5, T, p0, heads, kvHeads, hd);
         float[] out1 = new float[T * heads * hd], out2 = new float[T * heads * hd];
-        float[] scores = new float[AttentionKernel.causalScratchSize(T, hd, T)];
+        float[] scores = new float[AttentionKernel.causalScratchSize(T, hd)];
         AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                 out1, 0, heads * hd, scores);
         // perturb K and V of the last position: rows 0..T-2 must not change at all, row T-1 must
@@ -112,7 +112,7 @@ class AttentionKernelTest {
         }
         float[] out = new float[T * heads * hd];
         AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
-                out, 0, heads * hd, new float[AttentionKernel.causalScratchSize(p0 + T, hd, T)]);
+                out, 0, heads * hd, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
         for (int t = 0; t < T; t++) {
             for (int h = 0; h < heads; h++) {
                 float expected = h < 4 ? 1f : 2f; // (h % kvHeads would give 1,2,1,2,...)
@@ -128,12 +128,12 @@ class AttentionKernelTest {
         float[] k = {2, 0, 0, 0, 0, 0, 0, 0}; // scores 2/√4 = 1 and 0
         float[] v = {1, 0, 0, 0, 0, 1, 0, 0};
         float[] out = new float[4];
-        AttentionKernel.causal(q, 0, 4, 1, 1, k, 0, v, 0, 4, 1, 1, hd, out, 0, 4, new float[2]);
+        AttentionKernel.causal(q, 0, 4, 1, 1, k, 0, v, 0, 4, 1, 1, hd, out, 0, 4, new float[AttentionKernel.causalScratchSize(2, hd)]);
         double p0 = Math.exp(1) / (Math.exp(1) + 1);
         assertEquals(p0, out[0], 1e-6);
         assertEquals(1 - p0, out[1], 1e-6);
         // a single position returns its value exactly (probability 1)
-        AttentionKernel.causal(q, 0, 4, 1, 0, k, 0, v, 0, 4, 1, 1, hd, out, 0, 4, new float[1]);
+        AttentionKernel.causal(q, 0, 4, 1, 0, k, 0, v, 0, 4, 1, 1, hd, out, 0, 4, new float[AttentionKernel.causalScratchSize(1, hd)]);
         assertArrayEquals(new float[] {1, 0, 0, 0}, out);
     }
 
@@ -144,17 +144,17 @@ class AttentionKernelTest {
         int outStride = heads * hd;
         float[] batch = new float[T * outStride];
         AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
-                batch, 0, outStride, new float[p0 + T]);
+                batch, 0, outStride, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
         float[] steps = new float[T * outStride];
         for (int t = 0; t < T; t++) {
             AttentionKernel.causal(c.q, t * c.qStride, c.qStride, 1, p0 + t, c.k, 0, c.v, 0, c.kvStride,
-                    heads, kvHeads, hd, steps, t * outStride, outStride, new float[p0 + T]);
+                    heads, kvHeads, hd, steps, t * outStride, outStride, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
         }
-        // below CAUSAL_BLOCKED_MIN_ROWS the batch runs the same per-key code per row → bit-exact
+        // below CAUSAL_BLOCKED_MIN_ROWS the batch runs the same head-grouped code per row → bit-exact
         assertArrayEquals(steps, batch);
         float[] qi = c.q.clone();
         AttentionKernel.causal(qi, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
-                qi, 0, c.qStride, new float[p0 + T]);
+                qi, 0, c.qStride, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
         for (int t = 0; t < T; t++) {
             for (int i = 0; i < outStride; i++) assertEquals(batch[t * outStride + i], qi[t * c.qStride + i], 0f);
         }
@@ -167,7 +167,7 @@ class AttentionKernelTest {
         int heads = 8, kvHeads = 2, hd = 64, T = 13, p0 = 4;
         Causal c = causalData(14, T, p0, heads, kvHeads, hd);
         int outStride = heads * hd;
-        float[] scratch = new float[AttentionKernel.causalScratchSize(p0 + T, hd, T)];
+        float[] scratch = new float[AttentionKernel.causalScratchSize(p0 + T, hd)];
         float[] batch = new float[T * outStride];
         AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                 batch, 0, outStride, scratch);
@@ -195,7 +195,7 @@ class AttentionKernelTest {
         int heads = 8, kvHeads = 4, hd = 16, p0 = 2;
         Causal c = causalData(17, T, p0, heads, kvHeads, hd);
         int os = heads * hd;
-        int need = AttentionKernel.causalScratchSize(p0 + T, hd, T);
+        int need = AttentionKernel.causalScratchSize(p0 + T, hd);
         float[] full = new float[T * os], split = new float[T * os];
         AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, full, 0, os, new float[need]);
         float[] scratch = new float[2 * need];
@@ -241,11 +241,25 @@ class AttentionKernelTest {
     }
 
     @Test
+    void transposeKeysLaysOutHeadKeysAsColumnsWithPaddedStride() {
+        int n = 20, heads = 2, hd = 3, dim = heads * hd;
+        float[] k = new float[n * dim];
+        for (int j = 0; j < n; j++) for (int i = 0; i < dim; i++) k[j * dim + i] = 1000 * j + i;
+        int ts = AttentionKernel.keysTransposedStride(n);
+        assertTrue(ts >= n && ts % 16 == 0 && ts % 32 != 0, "stride " + ts);
+        float[] kT = new float[1 + AttentionKernel.keysTransposedSize(n, hd)];
+        AttentionKernel.transposeKeys(k, 0, dim, n, 1, hd, kT, 1);
+        for (int d = 0; d < hd; d++) {
+            for (int j = 0; j < n; j++) assertEquals(1000 * j + hd + d, kT[1 + d * ts + j], 0f);
+        }
+    }
+
+    @Test
     void bidirectionalFirstRowSeesTheLastKey() {
         int n = 9, heads = 2, hd = 16, dim = heads * hd;
         float[] q = random(1, n * dim, -1f, 1f), k = random(2, n * dim, -1f, 1f), v = random(3, n * dim, -1f, 1f);
         float[] o1 = new float[n * dim], o2 = new float[n * dim];
-        float[] kT = new float[n * hd], sc = new float[AttentionKernel.ROW_BLOCK * n];
+        float[] kT = new float[AttentionKernel.keysTransposedSize(n, hd)], sc = new float[AttentionKernel.ROW_BLOCK * n];
         AttentionKernel.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, o1, 0, dim, kT, sc);
         v[(n - 1) * dim] += 1f;
         AttentionKernel.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, o2, 0, dim, kT, sc);
@@ -257,17 +271,18 @@ class AttentionKernelTest {
         int n = 37, heads = 3, hd = 72, dim = heads * hd;
         float[] q = random(4, n * dim, -1f, 1f), k = random(5, n * dim, -1f, 1f), v = random(6, n * dim, -1f, 1f);
         float[] full = new float[n * dim];
-        AttentionKernel.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, full, 0, dim, new float[n * hd],
+        AttentionKernel.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, full, 0, dim, new float[AttentionKernel.keysTransposedSize(n, hd)],
                 new float[AttentionKernel.bidirectionalScoresSize(n)]);
         // all heads' keys transposed into one shared buffer; uneven row chunks, reverse order
-        float[] kTAll = new float[heads * n * hd];
-        for (int h = 0; h < heads; h++) AttentionKernel.transposeKeys(k, 0, dim, n, h, hd, kTAll, h * n * hd);
+        int kts = AttentionKernel.keysTransposedSize(n, hd);
+        float[] kTAll = new float[heads * kts];
+        for (int h = 0; h < heads; h++) AttentionKernel.transposeKeys(k, 0, dim, n, h, hd, kTAll, h * kts);
         float[] split = new float[n * dim];
         float[] sc = new float[1 + AttentionKernel.bidirectionalScoresSize(n)];
         int[] cuts = {0, 3, 10, 11, 30, 37};
         for (int h = heads - 1; h >= 0; h--) {
             for (int c = cuts.length - 2; c >= 0; c--) {
-                AttentionKernel.bidirectionalRows(h, cuts[c], cuts[c + 1], q, 0, kTAll, h * n * hd, v, 0, dim, n, hd,
+                AttentionKernel.bidirectionalRows(h, cuts[c], cuts[c + 1], q, 0, kTAll, h * kts, v, 0, dim, n, hd,
                         split, 0, dim, sc, 1);
             }
         }
