@@ -18,6 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * is written); no other overlap. Scratch: ≥ {@link #causalScratchSize} ≈ (4 + headDim)·(p0+T) floats
  * (scores of 4 rows + the transposed keys of one KV head). Threading hook:
  * {@link #causalHeads} handles a head range; give each thread its own scratch region.
+ * Paths: T &lt; {@value #CAUSAL_BLOCKED_MIN_ROWS} (decode) processes the query heads of one GQA group 4 at
+ * a time; larger T processes 4 consecutive rows of one head at a time; both transpose each KV head's keys
+ * once per call into scratch. {@link #causalHeadsTransposedK} skips that transpose by reading a
+ * caller-maintained transposed K cache (fill it with {@link #appendKeysTransposed}) — bit-identical
+ * results, about 1.6x faster decode at 4k context in a quick single-thread measurement.
  *
  * <h2>(b) Bidirectional multi-head attention (vision tower, spec §3.5)</h2>
  * q, k, v each {@code [N][heads·headDim]} rows at stride {@code inStride} (so a fused QKV buffer works:
