@@ -208,6 +208,32 @@ class AttentionKernelTest {
                 c.kvStride, heads, kvHeads, hd, full, 0, os, new float[need - 1]));
     }
 
+    @Test
+    void causalWithTransposedKCacheIsBitIdenticalToRowMajorCache() {
+        int heads = 8, kvHeads = 2, hd = 64, maxCtx = 40;
+        int kTStride = AttentionKernel.keysTransposedStride(maxCtx);
+        for (int[] tp : new int[][] {{1, 0}, {1, 17}, {5, 3}, {9, 0}, {12, 20}}) {
+            int T = tp[0], p0 = tp[1];
+            Causal c = causalData(31L * T + p0, T, p0, heads, kvHeads, hd);
+            float[] kT = new float[1 + kvHeads * hd * kTStride];
+            for (int j = 0; j < p0 + T; j++) {
+                AttentionKernel.appendKeysTransposed(c.k, j * c.kvStride, kvHeads, hd, j, kT, 1, kTStride);
+            }
+            int os = heads * hd;
+            float[] ref = new float[T * os], got = new float[T * os];
+            AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                    ref, 0, os, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
+            float[] scratch = new float[AttentionKernel.causalTransposedKScratchSize(p0 + T)];
+            AttentionKernel.causalHeadsTransposedK(4, 8, c.q, 0, c.qStride, T, p0, kT, 1, kTStride, c.v, 0, c.kvStride,
+                    heads, kvHeads, hd, got, 0, os, scratch, 0);
+            AttentionKernel.causalHeadsTransposedK(0, 4, c.q, 0, c.qStride, T, p0, kT, 1, kTStride, c.v, 0, c.kvStride,
+                    heads, kvHeads, hd, got, 0, os, scratch, 0);
+            assertArrayEquals(ref, got, "T=" + T + " p0=" + p0);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> AttentionKernel.appendKeysTransposed(new float[hd], 0, 1, hd, kTStride, new float[hd * kTStride], 0, kTStride));
+    }
+
     // ------------------------------------------------------------------ bidirectional
 
     // Vector vs naive double: dot over headDim in float (blocked FMA), float exp, float P·V over N ≤ 70
