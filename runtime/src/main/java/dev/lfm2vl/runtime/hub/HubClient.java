@@ -46,7 +46,8 @@ public final class HubClient implements AutoCloseable {
      * @param endpoint       e.g. {@code https://huggingface.co} (trailing slashes are dropped)
      * @param token          a hub access token, or null/blank for none
      * @param connectTimeout the TCP/TLS connect timeout
-     * @param requestTimeout how long to wait for a response's headers (the body of a download may take longer)
+     * @param requestTimeout how long to wait for a response's headers, and for more bytes while downloading (a
+     *                       transfer silent that long is abandoned and resumed)
      */
     public HubClient(String endpoint, String token, Duration connectTimeout, Duration requestTimeout) {
         String e = endpoint == null ? "" : endpoint.strip();
@@ -92,6 +93,11 @@ public final class HubClient implements AutoCloseable {
     /** The endpoint without a trailing slash. */
     public String endpoint() {
         return endpointText;
+    }
+
+    /** How long to wait for a response's headers, and for more bytes of a download before resuming it. */
+    public Duration requestTimeout() {
+        return requestTimeout;
     }
 
     /** Whether a token is sent. */

@@ -253,7 +253,7 @@ public final class ModelDownloader implements AutoCloseable {
     private void transfer(URI uri, HubFile file, Part state, long from, DownloadProgress p)
             throws IOException, InterruptedException {
         HttpResponse<InputStream> r = client.get(uri, from > 0 ? "bytes=" + from + "-" : null);
-        try (InputStream in = r.body()) {
+        try (InputStream in = r.body(); Watchdog dog = new Watchdog(in, client.requestTimeout())) {
             int s = r.statusCode();
             long pos;
             if (s == 206 && from > 0) {
@@ -286,10 +286,19 @@ public final class ModelDownloader implements AutoCloseable {
             ByteBuffer bb = ByteBuffer.wrap(buf);
             long lastReport = System.nanoTime();
             while (true) {
-                int n = in.read(buf);
+                int n;
+                try {
+                    n = in.read(buf);
+                } catch (IOException e) {
+                    throw dog.fired() ? new IOException("no data for " + dog.timeoutText(), e) : e;
+                }
                 if (n < 0) {
+                    if (dog.fired()) {
+                        throw new IOException("no data for " + dog.timeoutText());
+                    }
                     break;
                 }
+                dog.fed();
                 if (pos + n > file.size()) {
                     throw sizeMismatch(file, state, "the server sent more than the listed " + file.size() + " bytes");
                 }
@@ -408,6 +417,58 @@ public final class ModelDownloader implements AutoCloseable {
                 digest.update(b, 0, n);
             }
             hashed += n;
+        }
+    }
+
+    /**
+     * Closes a response body that delivers no data for {@code timeout} (the JDK client has no read timeout, so a
+     * stalled CDN would otherwise block forever); the blocked read then fails and the download is resumed.
+     */
+    private static final class Watchdog implements AutoCloseable {
+        private final InputStream in;
+        private final long timeoutNanos;
+        private final Thread thread;
+        private volatile long lastData = System.nanoTime();
+        private volatile boolean fired;
+
+        Watchdog(InputStream in, Duration timeout) {
+            this.in = in;
+            this.timeoutNanos = timeout.toNanos();
+            long tick = Math.max(10, Math.min(1000, timeout.toMillis() / 4));
+            this.thread = Thread.ofVirtual().name("lfm2vl-download-watchdog").start(() -> watch(tick));
+        }
+
+        private void watch(long tickMillis) {
+            try {
+                while (true) {
+                    Thread.sleep(tickMillis);
+                    if (System.nanoTime() - lastData > timeoutNanos) {
+                        fired = true;
+                        in.close();
+                        return;
+                    }
+                }
+            } catch (InterruptedException | IOException e) {
+                // stopped, or the stream is closed anyway
+            }
+        }
+
+        void fed() {
+            lastData = System.nanoTime();
+        }
+
+        boolean fired() {
+            return fired;
+        }
+
+        String timeoutText() {
+            return Duration.ofNanos(timeoutNanos).toMillis() % 1000 == 0 ? timeoutNanos / 1_000_000_000L + " s"
+                    : Duration.ofNanos(timeoutNanos).toMillis() + " ms";
+        }
+
+        @Override
+        public void close() {
+            thread.interrupt();
         }
     }
 

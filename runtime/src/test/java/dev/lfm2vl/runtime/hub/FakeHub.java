@@ -46,6 +46,8 @@ final class FakeHub implements AutoCloseable {
     volatile boolean dropFirst;
     /** Drop every response after this many bytes (negative: off). */
     volatile int dropAlwaysAfter = -1;
+    /** On the first non-Range request per file, send this many bytes then stall (negative: off). */
+    volatile int stallFirstAfter = -1;
     /** Answer Range requests with 200 and the whole file. */
     volatile boolean ignoreRange;
     /** Flip a byte of what is served (the listing keeps the true hash). */
@@ -56,6 +58,7 @@ final class FakeHub implements AutoCloseable {
     volatile int pageSize;
 
     private final Set<String> dropped = ConcurrentHashMap.newKeySet();
+    private final Set<String> stalled = ConcurrentHashMap.newKeySet();
     private final HttpServer hub;
     private final HttpServer cdn;
     private final ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -212,6 +215,16 @@ final class FakeHub implements AutoCloseable {
                 cut = len / 2;
             }
             OutputStream os = ex.getResponseBody();
+            if (stallFirstAfter >= 0 && start == 0 && stalled.add(path)) {
+                os.write(data, 0, Math.min(len, stallFirstAfter));
+                os.flush();
+                try {
+                    Thread.sleep(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                throw new IOException("fake hub: stalled");
+            }
             if (cut >= 0 && cut < len) {
                 os.write(data, start, cut);
                 os.flush();

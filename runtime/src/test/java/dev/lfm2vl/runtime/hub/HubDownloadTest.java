@@ -278,6 +278,19 @@ class HubDownloadTest {
     }
 
     @Test
+    void stalledTransferIsAbandonedAfterTheTimeoutAndResumed() throws IOException {
+        hub.stallFirstAfter = 1500;
+        HubClient client = new HubClient(hub.endpoint(), null, Duration.ofSeconds(2), Duration.ofMillis(400));
+        ModelDownloader d = new ModelDownloader(client, cache, 3, Duration.ofMillis(5));
+        downloaders.add(d);
+        long t0 = System.nanoTime();
+        ResolvedModel m = d.resolve(HubModelRef.parse(REPO), false, null);
+        assertSameAsServed(m.model());
+        assertTrue(hub.ranges.contains("LFM2-VL-3B-Q4_0.gguf bytes=1500-"), hub.ranges.toString());
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "did not wait for the stalled server");
+    }
+
+    @Test
     void persistentServerErrorGivesUpAfterTheRetries() {
         hub.cdnStatus = 503;
         HubException e = assertThrows(HubException.class,
