@@ -46,8 +46,7 @@ public final class HubClient implements AutoCloseable {
      * @param endpoint       e.g. {@code https://huggingface.co} (trailing slashes are dropped)
      * @param token          a hub access token, or null/blank for none
      * @param connectTimeout the TCP/TLS connect timeout
-     * @param requestTimeout how long to wait for a response's headers, and for more bytes while downloading (a
-     *                       transfer silent that long is abandoned and resumed)
+     * @param requestTimeout how long to wait for a response's headers
      */
     public HubClient(String endpoint, String token, Duration connectTimeout, Duration requestTimeout) {
         String e = endpoint == null ? "" : endpoint.strip();
@@ -95,7 +94,7 @@ public final class HubClient implements AutoCloseable {
         return endpointText;
     }
 
-    /** How long to wait for a response's headers, and for more bytes of a download before resuming it. */
+    /** How long to wait for a response's headers (also the downloader's default stall timeout). */
     public Duration requestTimeout() {
         return requestTimeout;
     }

@@ -48,12 +48,16 @@ public final class ModelDownloader implements AutoCloseable {
     private final ModelCache cache;
     private final int maxRetries;
     private final Duration backoff;
+    private final Duration stallTimeout;
 
     /**
-     * @param maxRetries how many times in a row a download may fail without receiving new bytes before giving up
-     * @param backoff    the first retry delay, doubled on each further consecutive failure
+     * @param maxRetries   how many times in a row a download may fail without receiving new bytes before giving up
+     * @param backoff      the first retry delay, doubled on each further consecutive failure
+     * @param stallTimeout how long a download may receive nothing before it is abandoned and resumed (the JDK
+     *                     client has no read timeout of its own)
      */
-    public ModelDownloader(HubClient client, ModelCache cache, int maxRetries, Duration backoff) {
+    public ModelDownloader(HubClient client, ModelCache cache, int maxRetries, Duration backoff,
+            Duration stallTimeout) {
         if (maxRetries < 0) {
             throw new IllegalArgumentException("maxRetries must be >= 0");
         }
@@ -61,6 +65,12 @@ public final class ModelDownloader implements AutoCloseable {
         this.cache = cache;
         this.maxRetries = maxRetries;
         this.backoff = backoff;
+        this.stallTimeout = stallTimeout;
+    }
+
+    /** A downloader whose stall timeout is the client's request timeout. */
+    public ModelDownloader(HubClient client, ModelCache cache, int maxRetries, Duration backoff) {
+        this(client, cache, maxRetries, backoff, client.requestTimeout());
     }
 
     public ModelDownloader(HubClient client, ModelCache cache) {
@@ -253,7 +263,7 @@ public final class ModelDownloader implements AutoCloseable {
     private void transfer(URI uri, HubFile file, Part state, long from, DownloadProgress p)
             throws IOException, InterruptedException {
         HttpResponse<InputStream> r = client.get(uri, from > 0 ? "bytes=" + from + "-" : null);
-        try (InputStream in = r.body(); Watchdog dog = new Watchdog(in, client.requestTimeout())) {
+        try (InputStream in = r.body(); Watchdog dog = new Watchdog(in, stallTimeout)) {
             int s = r.statusCode();
             long pos;
             if (s == 206 && from > 0) {

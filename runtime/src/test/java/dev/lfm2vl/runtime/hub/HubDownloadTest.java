@@ -280,8 +280,8 @@ class HubDownloadTest {
     @Test
     void stalledTransferIsAbandonedAfterTheTimeoutAndResumed() throws IOException {
         hub.stallFirstAfter = 1500;
-        HubClient client = new HubClient(hub.endpoint(), null, Duration.ofSeconds(2), Duration.ofMillis(400));
-        ModelDownloader d = new ModelDownloader(client, cache, 3, Duration.ofMillis(5));
+        HubClient client = new HubClient(hub.endpoint(), null, Duration.ofSeconds(2), Duration.ofSeconds(5));
+        ModelDownloader d = new ModelDownloader(client, cache, 3, Duration.ofMillis(5), Duration.ofMillis(500));
         downloaders.add(d);
         long t0 = System.nanoTime();
         ResolvedModel m = d.resolve(HubModelRef.parse(REPO), false, null);
