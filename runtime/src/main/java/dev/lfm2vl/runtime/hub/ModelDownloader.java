@@ -188,6 +188,11 @@ public final class ModelDownloader implements AutoCloseable {
             }
             try (lock) {
                 download(repo, file, ch, part, p);
+            } catch (RuntimeException | IOException e) {
+                if (ch.isOpen() && ch.size() == 0) {
+                    Files.deleteIfExists(part); // nothing received: leave no empty part behind
+                }
+                throw e;
             }
         } catch (IOException e) {
             throw new HubException("cannot write " + part + " (" + e.getMessage() + ")", e);

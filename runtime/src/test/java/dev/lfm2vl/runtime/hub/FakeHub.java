@@ -134,6 +134,8 @@ final class FakeHub implements AutoCloseable {
                 }
                 ex.getResponseHeaders().add("Location", cdnBase() + "/blobs/" + file + "?sig=abc");
                 ex.sendResponseHeaders(302, -1);
+            } else if (path.equals("/api/models/private/repo/tree/main")) {
+                send(ex, 401, "{\"error\":\"Invalid username or password.\"}");
             } else if (path.startsWith("/api/models/")) {
                 send(ex, 404, "{\"error\":\"Repository not found\"}");
             } else {

@@ -101,6 +101,23 @@ class HubDownloadTest {
     }
 
     @Test
+    void unauthorisedRepositoryWithoutATokenSuggestsHfToken() {
+        HubException e = assertThrows(HubException.class,
+                () -> downloader().resolve(HubModelRef.parse("private/repo"), false, null));
+        assertEquals("repository private/repo not found on " + hub.endpoint()
+                + " (HTTP 401: it may be private or gated; set HF_TOKEN)", e.getMessage());
+    }
+
+    @Test
+    void listedFileMissingOnTheServerIsAClearErrorAndLeavesNothing() {
+        HubFile ghost = new HubFile("ghost-Q4_0.gguf", 100, null);
+        HubException e = assertThrows(HubException.class, () -> downloader().fetch(REPO, ghost, null));
+        assertEquals("ghost-Q4_0.gguf not found in the repository on " + hub.endpoint() + " (HTTP 404)",
+                e.getMessage());
+        assertFalse(Files.exists(cache.partFile(REPO, "ghost-Q4_0.gguf")));
+    }
+
+    @Test
     void droppedConnectionIsResumedWithARangeRequestToAByteIdenticalFile() throws IOException {
         hub.dropFirst = true;
         ResolvedModel m = downloader().resolve(HubModelRef.parse(REPO), false, null);
@@ -298,6 +315,8 @@ class HubDownloadTest {
         assertTrue(e.getMessage().startsWith("download of LFM2-VL-3B-Q4_0.gguf from " + hub.endpoint()
                 + " failed after 4 attempts (HTTP 503)"), e.getMessage());
         assertEquals(1 + 4 * 2, hub.requests.get(), "one listing, then 4 x (hub redirect + cdn)");
+        assertFalse(Files.exists(cache.partFile(REPO, "LFM2-VL-3B-Q4_0.gguf")), "no empty part is left");
+        assertFalse(Files.exists(cache.file(REPO, "LFM2-VL-3B-Q4_0.gguf")));
     }
 
     @Test
