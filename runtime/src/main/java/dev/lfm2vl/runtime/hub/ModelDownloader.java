@@ -246,7 +246,8 @@ public final class ModelDownloader implements AutoCloseable {
                 }
                 throw new HubException("download of " + file.name() + " from " + client.endpoint() + " failed after "
                         + failures + (failures == 1 ? " attempt (" : " attempts (") + HubClient.describe(last)
-                        + "); the partial download is kept in " + part + ", run again to resume", last);
+                        + (now > 0 ? "); the partial download is kept in " + part + ", run again to resume"
+                                : "); run again to retry"), last);
             }
             sleep(backoff.multipliedBy(1L << Math.min(failures - 1, 10)), file);
         }
