@@ -16,10 +16,13 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Run LiquidAI LFM2-VL vision-language models on the CPU, in pure Java, from GGUF files.",
-        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, LogitsCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  lfm2vl info model.gguf",
-                "  lfm2vl info --json --tensors mmproj.gguf"})
+                "  lfm2vl info --json --tensors mmproj.gguf",
+                "  lfm2vl tokenize -m model.gguf 'Hello world'",
+                "  lfm2vl generate -m model.gguf -p 'Write a haiku about Java.'"})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;

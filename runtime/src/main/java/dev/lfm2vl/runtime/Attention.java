@@ -1,0 +1,114 @@
+package dev.lfm2vl.runtime;
+
+import dev.lfm2vl.kernels.AttentionKernel;
+import dev.lfm2vl.kernels.Norms;
+import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.kernels.Rope;
+import dev.lfm2vl.kernels.WeightMatrix;
+import dev.lfm2vl.loader.GgufFile;
+import dev.lfm2vl.loader.GgufFormatException;
+
+/**
+ * LFM2's grouped-query attention block (spec §2.6): project q, k, v; RMSNorm each head of q and k (one
+ * weight vector shared by all heads, before RoPE, pitfall 8); NEOX RoPE at the absolute position; append k, v
+ * to the layer's cache; causal softmax attention where query head h reads KV head h / (heads / kvHeads);
+ * concatenate the heads and project with W_o. One forward at a time per model (the head task is reused).
+ */
+final class Attention implements Lfm2Model.Mixer {
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final float eps;
+    private final WeightMatrix wq;
+    private final WeightMatrix wk;
+    private final WeightMatrix wv;
+    private final WeightMatrix wo;
+    private final float[] qNorm;
+    private final float[] kNorm;
+    private final Rope rope;
+    private final Parallel pool;
+    private final HeadsTask task = new HeadsTask();
+
+    private Attention(Lfm2Config c, int layer, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+            float[] qNorm, float[] kNorm, Rope rope, Parallel pool) {
+        this.heads = c.heads();
+        this.kvHeads = c.kvHeads(layer);
+        this.headDim = c.headDim();
+        this.eps = c.rmsEps();
+        this.wq = wq;
+        this.wk = wk;
+        this.wv = wv;
+        this.wo = wo;
+        this.qNorm = qNorm;
+        this.kNorm = kNorm;
+        this.rope = rope;
+        this.pool = pool;
+    }
+
+    static Attention load(GgufFile gguf, String p, Lfm2Config c, int layer, Rope rope, Parallel pool) throws GgufFormatException {
+        int d = c.dim();
+        int kvDim = c.kvHeads(layer) * c.headDim();
+        return new Attention(c, layer,
+                Lfm2Model.matrix(gguf, p + "attn_q.weight", d, c.heads() * c.headDim()),
+                Lfm2Model.matrix(gguf, p + "attn_k.weight", d, kvDim),
+                Lfm2Model.matrix(gguf, p + "attn_v.weight", d, kvDim),
+                Lfm2Model.matrix(gguf, p + "attn_output.weight", c.heads() * c.headDim(), d),
+                Lfm2Model.vector(gguf, p + "attn_q_norm.weight", c.headDim()),
+                Lfm2Model.vector(gguf, p + "attn_k_norm.weight", c.headDim()), rope, pool);
+    }
+
+    @Override
+    public void forward(Lfm2State s, int layer, float[] in, int tokens, float[] out) {
+        int qDim = heads * headDim;
+        int kvDim = kvHeads * headDim;
+        int pos = s.position;
+        Lfm2Model.linear(wq, in, tokens, s.q, pool);
+        Lfm2Model.linear(wk, in, tokens, s.k, pool);
+        Lfm2Model.linear(wv, in, tokens, s.v, pool);
+        for (int t = 0; t < tokens; t++) {
+            Norms.rmsNormHeads(s.q, t * qDim, qNorm, s.q, t * qDim, heads, headDim, eps);
+            Norms.rmsNormHeads(s.k, t * kvDim, kNorm, s.k, t * kvDim, kvHeads, headDim, eps);
+        }
+        rope.applyRows(s.q, 0, qDim, tokens, heads, pos);
+        rope.applyRows(s.k, 0, kvDim, tokens, kvHeads, pos);
+        System.arraycopy(s.k, 0, s.keys[layer], pos * kvDim, tokens * kvDim);
+        System.arraycopy(s.v, 0, s.values[layer], pos * kvDim, tokens * kvDim);
+        task.set(s, layer, tokens, pos);
+        try {
+            pool.run(kvHeads, task); // one task per KV head: its group of query heads shares the key transpose
+        } finally {
+            task.clear();
+        }
+        Lfm2Model.linear(wo, s.gated, tokens, out, pool);
+    }
+
+    /** Query heads of KV group {@code index}, with that group's scratch region. */
+    private final class HeadsTask implements Parallel.Task {
+        private Lfm2State s;
+        private int layer;
+        private int tokens;
+        private int pos;
+
+        void set(Lfm2State s, int layer, int tokens, int pos) {
+            this.s = s;
+            this.layer = layer;
+            this.tokens = tokens;
+            this.pos = pos;
+        }
+
+        void clear() {
+            s = null;
+        }
+
+        @Override
+        public void run(int group) {
+            int perGroup = heads / kvHeads;
+            int qDim = heads * headDim;
+            int kvDim = kvHeads * headDim;
+            int scratch = AttentionKernel.causalScratchSize(s.capacity, headDim);
+            AttentionKernel.causalHeads(group * perGroup, (group + 1) * perGroup, s.q, 0, qDim, tokens, pos,
+                    s.keys[layer], 0, s.values[layer], 0, kvDim, heads, kvHeads, headDim,
+                    s.gated, 0, qDim, s.attentionScratch, group * scratch);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.lfm2vl.runtime;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The generation loop: feed the prompt (batched), then sample one token at a time until an end-of-generation
+ * token, the token limit, a full context or cancellation. Decoding allocates nothing per token but the text
+ * pieces it hands to the listener.
+ */
+public final class Generator {
+
+    /** Why generation stopped. */
+    public enum StopReason { END_OF_GENERATION, TOKEN_LIMIT, CONTEXT_FULL, CANCELLED }
+
+    /** Receives the answer as it is generated. */
+    public interface Listener {
+        /** A generated token and the text it completed (may be empty, e.g. half of a UTF-8 character). */
+        void onToken(int id, String text);
+
+        /** Polled before each token; return true to stop (Ctrl-C). */
+        default boolean cancelled() {
+            return false;
+        }
+    }
+
+    /** What one call produced, with timings in nanoseconds. */
+    public record Result(int promptPositions, int[] tokens, String text, StopReason stopReason, long prefillNanos, long decodeNanos) {
+        public double prefillTokensPerSecond() {
+            return prefillNanos == 0 ? 0 : promptPositions * 1e9 / prefillNanos;
+        }
+
+        public double decodeTokensPerSecond() {
+            return decodeNanos == 0 || tokens.length < 2 ? 0 : (tokens.length - 1) * 1e9 / decodeNanos;
+        }
+    }
+
+    private final Lfm2Model model;
+    private final Tokenizer tokenizer;
+    private final float[] logits;
+    private final int[] one = new int[1];
+
+    public Generator(Lfm2Model model, Tokenizer tokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.logits = new float[model.config().vocabSize()];
+    }
+
+    /** The logits after the last forward call. */
+    public float[] logits() {
+        return logits;
+    }
+
+    /** Feeds the prompt parts at the state's position; leaves the last position's logits in {@link #logits()}. */
+    public void prefill(Lfm2State state, List<PromptPart> prompt) {
+        int needed = 0;
+        for (PromptPart p : prompt) {
+            needed += p.positions();
+        }
+        if (needed > state.remaining()) {
+            throw new ContextFullException(state.position() + needed, state.capacity());
+        }
+        for (int i = 0; i < prompt.size(); i++) {
+            float[] out = i == prompt.size() - 1 ? logits : null;
+            switch (prompt.get(i)) {
+                case PromptPart.Tokens t -> model.forward(state, t.ids(), 0, t.ids().length, out);
+                case PromptPart.Embeddings e -> model.forwardEmbeddings(state, e.data(), 0, e.rows(), out);
+            }
+        }
+    }
+
+    /**
+     * Feeds {@code prompt} and generates up to {@code maxTokens} tokens (negative: until the context is full).
+     * The end-of-generation token itself is fed to the model (so a following turn continues from it) but not
+     * printed.
+     */
+    public Result generate(Lfm2State state, List<PromptPart> prompt, Sampler sampler, int maxTokens, Listener listener) {
+        long t0 = System.nanoTime();
+        int promptPositions = 0;
+        for (PromptPart p : prompt) {
+            promptPositions += p.positions();
+        }
+        prefill(state, prompt);
+        long t1 = System.nanoTime();
+        TokenDecoder decoder = tokenizer.newDecoder(false);
+        StringBuilder text = new StringBuilder();
+        int[] generated = new int[16];
+        int count = 0;
+        StopReason reason = StopReason.TOKEN_LIMIT;
+        while (maxTokens < 0 || count < maxTokens) {
+            if (listener.cancelled()) {
+                reason = StopReason.CANCELLED;
+                break;
+            }
+            int id = sampler.sample(logits, 0);
+            sampler.accept(id);
+            if (count == generated.length) {
+                generated = Arrays.copyOf(generated, count * 2);
+            }
+            generated[count++] = id;
+            boolean end = tokenizer.isEndOfGeneration(id);
+            if (!end) {
+                String piece = decoder.accept(id);
+                text.append(piece);
+                listener.onToken(id, piece);
+            }
+            if (state.remaining() == 0) {
+                reason = end ? StopReason.END_OF_GENERATION : StopReason.CONTEXT_FULL;
+                break;
+            }
+            one[0] = id;
+            model.forward(state, one, 0, 1, logits);
+            if (end) {
+                reason = StopReason.END_OF_GENERATION;
+                break;
+            }
+        }
+        String rest = decoder.flush();
+        if (!rest.isEmpty()) {
+            text.append(rest);
+            listener.onToken(-1, rest);
+        }
+        long t2 = System.nanoTime();
+        return new Result(promptPositions, Arrays.copyOf(generated, count), text.toString(), reason, t1 - t0, t2 - t1);
+    }
+}

@@ -1,0 +1,217 @@
+package dev.lfm2vl.runtime;
+
+import dev.lfm2vl.kernels.Activations;
+import dev.lfm2vl.kernels.Elementwise;
+import dev.lfm2vl.kernels.MatMul;
+import dev.lfm2vl.kernels.MatVec;
+import dev.lfm2vl.kernels.Norms;
+import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.kernels.Rope;
+import dev.lfm2vl.kernels.WeightMatrix;
+import dev.lfm2vl.loader.GgufFile;
+import dev.lfm2vl.loader.GgufFormatException;
+import dev.lfm2vl.loader.GgufTensor;
+import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+
+/**
+ * The LFM2 hybrid text tower (spec §2.4): embeddings, then per layer a pre-normed mixer (gated short conv or
+ * grouped-query attention) and a pre-normed SwiGLU feed-forward, each added to the residual stream; then the
+ * final RMSNorm and the tied LM head. Weights stay in the memory-mapped GGUF; only the tiny norm and conv
+ * vectors are copied to the heap.
+ */
+public final class Lfm2Model implements AutoCloseable {
+    /** Positions one forward call processes at most; longer inputs are split (llama.cpp's ubatch is 512 too). */
+    public static final int MAX_BATCH = 512;
+
+    private final GgufFile gguf;
+    private final Lfm2Config config;
+    private final Parallel pool;
+    private final WeightMatrix tokenEmbedding;
+    private final WeightMatrix lmHead;       // output.weight, or token_embd.weight when tied (spec §2.1)
+    private final float[] outputNorm;        // token_embd_norm.weight is the FINAL norm (spec pitfall 6)
+    private final Block[] blocks;
+    private final Rope rope;                 // cos/sin tables shared by every attention layer
+
+    /** One layer: a mixer and a SwiGLU feed-forward, each with its RMSNorm weight. */
+    private record Block(float[] mixerNorm, Mixer mixer, float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down) {}
+
+    /** The token-mixing half of a layer: {@link ShortConv} or {@link Attention}. */
+    sealed interface Mixer permits ShortConv, Attention {
+        /** Mixes {@code tokens} normed rows of {@code in} at positions {@code state.position...} into {@code out}. */
+        void forward(Lfm2State state, int layer, float[] in, int tokens, float[] out);
+    }
+
+    private Lfm2Model(GgufFile gguf, Lfm2Config config, Parallel pool) throws GgufFormatException {
+        this.gguf = gguf;
+        this.config = config;
+        this.pool = pool;
+        this.tokenEmbedding = matrix(gguf, "token_embd.weight", config.dim(), config.vocabSize());
+        this.lmHead = gguf.hasTensor("output.weight") ? matrix(gguf, "output.weight", config.dim(), config.vocabSize()) : tokenEmbedding;
+        this.outputNorm = vector(gguf, "token_embd_norm.weight", config.dim());
+        this.rope = new Rope(config.headDim(), config.ropeTheta());
+        this.blocks = new Block[config.layers()];
+        int d = config.dim();
+        for (int l = 0; l < config.layers(); l++) {
+            String p = "blk." + l + ".";
+            Mixer mixer = config.isAttention(l) ? Attention.load(gguf, p, config, l, rope, pool) : ShortConv.load(gguf, p, config, pool);
+            blocks[l] = new Block(vector(gguf, p + "attn_norm.weight", d), mixer, vector(gguf, p + "ffn_norm.weight", d),
+                    matrix(gguf, p + "ffn_gate.weight", d, config.ffnDim()), matrix(gguf, p + "ffn_up.weight", d, config.ffnDim()),
+                    matrix(gguf, p + "ffn_down.weight", config.ffnDim(), d));
+        }
+    }
+
+    /** Maps a text GGUF and checks every tensor the forward pass needs; the pool does all matrix work. */
+    public static Lfm2Model load(Path path, Parallel pool) throws IOException {
+        GgufFile gguf = GgufFile.open(path);
+        try {
+            return new Lfm2Model(gguf, Lfm2Config.from(gguf), pool);
+        } catch (IOException | RuntimeException e) {
+            gguf.close();
+            throw e;
+        }
+    }
+
+    public Lfm2Config config() {
+        return config;
+    }
+
+    public GgufFile gguf() {
+        return gguf;
+    }
+
+    public Parallel pool() {
+        return pool;
+    }
+
+    /** A fresh conversation whose KV cache holds {@code contextSize} positions (at most the model's context). */
+    public Lfm2State newState(int contextSize) {
+        if (contextSize < 1 || contextSize > config.contextLength()) {
+            throw new IllegalArgumentException("context size must be between 1 and " + config.contextLength() + ", got " + contextSize);
+        }
+        rope.ensureCapacity(contextSize);
+        return new Lfm2State(config, contextSize, Math.min(MAX_BATCH, contextSize));
+    }
+
+    /**
+     * Feeds {@code n} tokens at the state's position; writes the logits of the last one into {@code logits}
+     * ({@code vocabSize} floats), or of every one when {@code logits} holds {@code n * vocabSize} floats.
+     */
+    public void forward(Lfm2State state, int[] tokens, int off, int n, float[] logits) {
+        boolean every = logits != null && logits.length >= (long) n * config.vocabSize() && n > 1;
+        int d = config.dim();
+        for (int done = 0; done < n; ) {
+            int batch = Math.min(state.maxBatch, n - done);
+            for (int t = 0; t < batch; t++) {
+                int id = tokens[off + done + t];
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary (0.." + (config.vocabSize() - 1) + ")");
+                }
+                tokenEmbedding.dequantizeRow(id, state.x, t * d);
+            }
+            boolean last = done + batch == n;
+            run(state, batch, every ? logits : (last ? logits : null), every ? done : -1);
+            done += batch;
+        }
+    }
+
+    /**
+     * Feeds {@code rows} input embeddings (e.g. projected image vectors, spec pitfall 26) at the state's position,
+     * each taking one position; writes the last position's logits if {@code logits} is not null.
+     */
+    public void forwardEmbeddings(Lfm2State state, float[] embeddings, int off, int rows, float[] logits) {
+        int d = config.dim();
+        for (int done = 0; done < rows; ) {
+            int batch = Math.min(state.maxBatch, rows - done);
+            System.arraycopy(embeddings, off + done * d, state.x, 0, batch * d);
+            done += batch;
+            run(state, batch, done == rows ? logits : null, -1);
+        }
+    }
+
+    /** The forward pass over {@code tokens} rows already in {@code state.x}. */
+    private void run(Lfm2State s, int tokens, float[] logits, int everyFrom) {
+        if (s.position + tokens > s.capacity) {
+            throw new ContextFullException(s.position + tokens, s.capacity);
+        }
+        int d = config.dim();
+        int ff = config.ffnDim();
+        float eps = config.rmsEps();
+        for (int l = 0; l < blocks.length; l++) {
+            Block b = blocks[l];
+            // h = h + Mixer(RMSNorm(h))
+            Norms.rmsNormRows(s.x, 0, b.mixerNorm, s.normed, 0, tokens, d, eps);
+            b.mixer.forward(s, l, s.normed, tokens, s.mixed);
+            Elementwise.add(s.x, 0, s.mixed, 0, tokens * d);
+            // h = h + W_down(SiLU(W_gate f) ⊙ W_up f), f = RMSNorm(h)   (SiLU on the gate, spec pitfall 7)
+            Norms.rmsNormRows(s.x, 0, b.ffnNorm, s.normed, 0, tokens, d, eps);
+            linear(b.gate, s.normed, tokens, s.gate, pool);
+            linear(b.up, s.normed, tokens, s.up, pool);
+            Activations.swiglu(s.gate, 0, s.up, 0, s.gate, 0, tokens * ff);
+            linear(b.down, s.gate, tokens, s.mixed, pool);
+            Elementwise.add(s.x, 0, s.mixed, 0, tokens * d);
+        }
+        s.position += tokens;
+        if (logits == null) {
+            return;
+        }
+        // logits = LM_head · RMSNorm(h, token_embd_norm)
+        if (everyFrom < 0) {
+            Norms.rmsNorm(s.x, (tokens - 1) * d, outputNorm, s.normed, 0, d, eps);
+            MatVec.matVec(lmHead, s.normed, 0, logits, 0, pool);
+            return;
+        }
+        Norms.rmsNormRows(s.x, 0, outputNorm, s.normed, 0, tokens, d, eps);
+        if (everyFrom == 0 && tokens > 1) {
+            MatMul.matMul(lmHead, s.normed, tokens, logits, pool);
+        } else {
+            for (int t = 0; t < tokens; t++) {
+                MatVec.matVec(lmHead, s.normed, t * d, logits, (everyFrom + t) * config.vocabSize(), pool);
+            }
+        }
+    }
+
+    /** y = W·x for one row (mat-vec, decode) or many (mat-mat, prefill). */
+    static void linear(WeightMatrix w, float[] x, int tokens, float[] y, Parallel pool) {
+        if (tokens == 1) {
+            MatVec.matVec(w, x, 0, y, 0, pool);
+        } else {
+            MatMul.matMul(w, x, tokens, y, pool);
+        }
+    }
+
+    /** A 2-D weight checked against the shape the config implies ({@code in} columns, {@code out} rows). */
+    static WeightMatrix matrix(GgufFile gguf, String name, int in, int out) throws GgufFormatException {
+        GgufTensor t = gguf.tensor(name);
+        if (t.columns() != in || t.rows() != out) {
+            throw new GgufFormatException(gguf.source() + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(t.shape())
+                    + ", expected [" + in + ", " + out + "]");
+        }
+        try {
+            return WeightMatrix.of(t);
+        } catch (IllegalArgumentException e) {
+            throw new GgufFormatException(gguf.source() + ": " + e.getMessage());
+        }
+    }
+
+    /** A small F32 vector copied to the heap (norm weights, conv taps). */
+    static float[] vector(GgufFile gguf, String name, int length) throws GgufFormatException {
+        GgufTensor t = gguf.tensor(name);
+        if (t.elementCount() != length) {
+            throw new GgufFormatException(gguf.source() + ": tensor '" + name + "' has " + t.elementCount() + " values, expected " + length);
+        }
+        if (t.type() != dev.lfm2vl.loader.GgmlType.F32) {
+            float[] out = new float[length];
+            WeightMatrix.of(t.type(), t.data(), 1, length).dequantizeRow(0, out, 0);
+            return out;
+        }
+        return t.data().toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    @Override
+    public void close() {
+        gguf.close();
+    }
+}

@@ -1,0 +1,107 @@
+package dev.lfm2vl.runtime;
+
+import dev.lfm2vl.kernels.AttentionKernel;
+
+/**
+ * Everything one conversation carries between forward calls (spec §2.5, §2.6): the next position, the KV
+ * cache of each attention layer, the gated-conv state of each conv layer, and scratch rows for a batch of up to
+ * {@code maxBatch} positions. Allocated once; forward passes allocate nothing.
+ */
+public final class Lfm2State {
+    final Lfm2Config config;
+    /** Positions the KV cache holds. */
+    final int capacity;
+    /** Largest batch one forward call takes (longer inputs are split). */
+    final int maxBatch;
+    /** Number of positions already processed: the position of the next token. */
+    int position;
+
+    /** Per attention layer: keys and values, row {@code p} = position p, {@code kvHeads * headDim} wide; null for conv layers. */
+    final float[][] keys;
+    final float[][] values;
+    /** Per conv layer: the last {@code convKernel - 1} gated rows B⊙x, oldest first; null for attention layers. */
+    final float[][] convState;
+
+    // Scratch, [maxBatch][width] row-major.
+    final float[] x;        // residual stream h
+    final float[] normed;   // RMSNorm(h)
+    final float[] mixed;    // mixer or feed-forward output, added back to h
+    final float[] bcx;      // short-conv in_proj output [B | C | x]
+    final float[] gated;    // short-conv C ⊙ conv(B ⊙ x), and attention's concatenated heads
+    final float[] q;
+    final float[] k;
+    final float[] v;
+    final float[] gate;     // SwiGLU gate, then SiLU(gate) ⊙ up
+    final float[] up;
+    final float[] attentionScratch; // per KV head: AttentionKernel.causalScratchSize(capacity, headDim) floats
+
+    Lfm2State(Lfm2Config config, int capacity, int maxBatch) {
+        this.config = config;
+        this.capacity = capacity;
+        this.maxBatch = maxBatch;
+        int d = config.dim();
+        int layers = config.layers();
+        keys = new float[layers][];
+        values = new float[layers][];
+        convState = new float[layers][];
+        int maxKv = 0;
+        int maxKvHeads = 0;
+        for (int l = 0; l < layers; l++) {
+            if (config.isAttention(l)) {
+                int kvDim = config.kvHeads(l) * config.headDim();
+                maxKv = Math.max(maxKv, kvDim);
+                maxKvHeads = Math.max(maxKvHeads, config.kvHeads(l));
+                keys[l] = new float[Math.multiplyExact(capacity, kvDim)];
+                values[l] = new float[Math.multiplyExact(capacity, kvDim)];
+            } else {
+                convState[l] = new float[(config.convKernel() - 1) * d];
+            }
+        }
+        x = new float[maxBatch * d];
+        normed = new float[maxBatch * d];
+        mixed = new float[maxBatch * d];
+        bcx = new float[maxBatch * 3 * d];
+        gated = new float[maxBatch * d];
+        q = new float[maxBatch * config.heads() * config.headDim()];
+        k = new float[maxBatch * Math.max(1, maxKv)];
+        v = new float[maxBatch * Math.max(1, maxKv)];
+        gate = new float[maxBatch * config.ffnDim()];
+        up = new float[maxBatch * config.ffnDim()];
+        attentionScratch = new float[Math.multiplyExact(maxKvHeads, AttentionKernel.causalScratchSize(capacity, config.headDim()))];
+    }
+
+    /** The position the next token will take. */
+    public int position() {
+        return position;
+    }
+
+    /** Positions this state can hold. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Positions still free. */
+    public int remaining() {
+        return capacity - position;
+    }
+
+    /** Forgets the conversation: position 0, zero conv state (the KV cache is simply overwritten). */
+    public void reset() {
+        position = 0;
+        for (float[] s : convState) {
+            if (s != null) {
+                java.util.Arrays.fill(s, 0f);
+            }
+        }
+    }
+
+    /** Bytes held by the KV cache and conv state. */
+    public long cacheBytes() {
+        long b = 0;
+        for (int l = 0; l < config.layers(); l++) {
+            b += keys[l] == null ? 0 : 8L * keys[l].length;
+            b += convState[l] == null ? 0 : 4L * convState[l].length;
+        }
+        return b;
+    }
+}
