@@ -60,12 +60,12 @@ final class GenerateCommand implements Callable<Integer> {
         Sampler.Settings settings = sampling.settings();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.model, pool)) {
+        try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool)) {
             Tokenizer tokenizer;
             try {
                 tokenizer = Tokenizer.fromGguf(model.gguf().metadata());
             } catch (IllegalArgumentException e) {
-                throw new GgufFormatException(options.model + ": " + e.getMessage());
+                throw new GgufFormatException(model.gguf().source() + ": " + e.getMessage());
             }
             String text;
             if (raw) {

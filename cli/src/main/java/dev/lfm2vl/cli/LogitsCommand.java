@@ -41,7 +41,7 @@ final class LogitsCommand implements Callable<Integer> {
         if (tokens.length == 0) {
             throw new UserError("--tokens is empty");
         }
-        try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.model, pool)) {
+        try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool)) {
             int vocab = model.config().vocabSize();
             if ((long) tokens.length * vocab > Integer.MAX_VALUE - 16) {
                 throw new UserError(tokens.length + " tokens x " + vocab + " logits do not fit in one output buffer");

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Run LiquidAI LFM2-VL vision-language models on the CPU, in pure Java, from GGUF files.",
-        subcommands = {InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, LogitsCommand.class,
+        subcommands = {InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, ChatCommand.class, LogitsCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  lfm2vl info model.gguf",

@@ -1,13 +1,32 @@
 package dev.lfm2vl.cli;
 
 import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.runtime.hub.ConsoleProgress;
+import dev.lfm2vl.runtime.hub.HubException;
+import dev.lfm2vl.runtime.hub.HubModelRef;
+import dev.lfm2vl.runtime.hub.ModelDownloader;
+import dev.lfm2vl.runtime.hub.ResolvedModel;
+import java.io.Console;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** Options shared by the commands that run the text model (names follow llama.cpp's). */
+/**
+ * Options shared by the commands that run the model (names follow llama.cpp's). The model comes from
+ * {@code -m} (and {@code --mmproj}), or from a Hugging Face repository with {@code --hf REPO[:QUANT]}, which is
+ * also the default when no {@code -m} is given.
+ */
 final class ModelOptions {
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL.gguf", description = "Text model GGUF (architecture lfm2).")
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL.gguf", description = "Text model GGUF (architecture lfm2).")
     Path model;
+
+    @Option(names = "--hf", arity = "0..1", fallbackValue = "", paramLabel = "REPO[:QUANT]",
+            description = "Download (once, into the cache) the model pair from a Hugging Face repository; default "
+                    + HubModelRef.DEFAULT_REPO + ":" + HubModelRef.DEFAULT_QUANT + ", used when no -m is given. "
+                    + "The hub address comes from HF_ENDPOINT, the token from HF_TOKEN, the cache from LFM2VL_CACHE.")
+    String hf;
+
+    @Option(names = "--offline", description = "Never touch the network: use the download cache only.")
+    boolean offline;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all ${sys:lfm2vl.cores} cores).")
     Integer threads;
@@ -19,6 +38,8 @@ final class ModelOptions {
     static {
         System.setProperty("lfm2vl.cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
     }
+
+    private ResolvedModel resolved;
 
     int threadCount() {
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
@@ -32,11 +53,46 @@ final class ModelOptions {
         return Parallel.create(threadCount());
     }
 
-    /** The context size, clamped to the model's maximum with a note. */
+    /** The context size, at most the model's maximum. */
     int contextSize(int modelContext) {
         if (contextSize < 1) {
             throw new UserError("--ctx-size must be at least 1, got " + contextSize);
         }
         return Math.min(contextSize, modelContext);
+    }
+
+    /** The text model path: {@code -m}, else downloaded from the hub (with a progress bar on stderr). */
+    Path modelPath() {
+        if (model != null && hf == null) {
+            return model;
+        }
+        return resolve().model();
+    }
+
+    /** The mmproj path from the hub when the model came from there, else null (the caller uses --mmproj). */
+    Path hubMmproj() {
+        return model != null && hf == null ? null : resolve().mmproj();
+    }
+
+    private ResolvedModel resolve() {
+        if (resolved == null) {
+            if (model != null) {
+                throw new UserError("give either -m or --hf, not both");
+            }
+            HubModelRef ref;
+            try {
+                ref = HubModelRef.parse(hf);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--hf: " + e.getMessage());
+            }
+            Console console = System.console();
+            boolean interactive = console != null && console.isTerminal();
+            try (ModelDownloader downloader = ModelDownloader.fromEnvironment()) {
+                resolved = downloader.resolve(ref, offline, new ConsoleProgress(System.err, interactive));
+            } catch (HubException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
+        return resolved;
     }
 }

@@ -1,0 +1,129 @@
+package dev.lfm2vl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lfm2vl.loader.Fixtures;
+import dev.lfm2vl.loader.Json;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The exact command forms of tokenize, logits and generate (issue 4), on the tiny fixtures. */
+class TextCommandsTest {
+
+    private static String model(String type) {
+        return Fixtures.textModel(type).toString();
+    }
+
+    private static String joined(int[] ids) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < ids.length; i++) {
+            b.append(i > 0 ? "," : "").append(ids[i]);
+        }
+        return b.toString();
+    }
+
+    private static float[] readF32(Path p) throws IOException {
+        byte[] b = Files.readAllBytes(p);
+        float[] f = new float[b.length / 4];
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+        return f;
+    }
+
+    @Test
+    void tokenizePrintsTheReferenceIdsCommaSeparatedInBothModes() {
+        Map<String, Object> vocabs = Json.object(Json.object(Json.parse(Fixtures.readString("tokenizer/tokenizer_pairs.json"))).get("vocabularies"));
+        List<Object> pairs = Json.list(Json.object(vocabs.get("lfm2-tiny")).get("cases"));
+        int checked = 0;
+        for (Object o : pairs.subList(0, Math.min(12, pairs.size()))) {
+            Map<String, Object> pair = Json.object(o);
+            String text = (String) pair.get("text");
+            CliRun special = CliRun.of("tokenize", "-m", model("F32"), text);
+            assertEquals(0, special.exitCode(), special.err());
+            assertEquals(joined(Json.ints(pair.get("ids_add_special_parse_special"))), special.out().strip(), text);
+            CliRun plain = CliRun.of("tokenize", "-m", model("F32"), "--no-bos", "--no-parse-special", text);
+            assertEquals(joined(Json.ints(pair.get("ids_no_special_no_parse"))), plain.out().strip(), text);
+            checked++;
+        }
+        assertTrue(checked >= 10);
+    }
+
+    @Test
+    void logitsWritesEveryPositionAndDecodeModeAgreesWithTheBatch(@TempDir Path dir) throws IOException {
+        Map<String, Object> ref = Json.object(Json.parse(Fixtures.readString("text/logits_F32_chat.json")));
+        int[] ids = Json.ints(ref.get("token_ids"));
+        Path batch = dir.resolve("batch.f32");
+        Path decode = dir.resolve("decode.f32");
+        CliRun r = CliRun.of("logits", "-m", model("F32"), "--tokens", joined(ids), "--out", batch.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        r = CliRun.of("logits", "-m", model("F32"), "--tokens", joined(ids), "--out", decode.toString(), "--decode", "-t", "1");
+        assertEquals(0, r.exitCode(), r.err());
+        float[] b = readF32(batch);
+        float[] d = readF32(decode);
+        float[] llama = Fixtures.readF32("text/logits_F32_chat.f32");
+        assertEquals(ids.length * 640, b.length, "[n_tokens][n_vocab]");
+        double maxRef = 0;
+        double maxDecode = 0;
+        for (int i = 0; i < b.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(b[i] - llama[i]));
+            maxDecode = Math.max(maxDecode, Math.abs(b[i] - d[i]));
+        }
+        assertTrue(maxRef < 1e-3, "vs llama.cpp: " + maxRef);
+        assertTrue(maxDecode < 1e-4, "decode vs batch: " + maxDecode);
+        try (var files = Files.list(dir)) {
+            assertEquals(2, files.count(), "no temporary files left behind");
+        }
+    }
+
+    @Test
+    void greedyGenerateWithRawPromptReproducesTheReferenceContinuation() {
+        // greedy_F32_chat: the chat prompt (30 ids), 16 greedy tokens. Rendered through the chat template the
+        // same prompt is produced from the user text, so generate must print the same ids.
+        Map<String, Object> ref = Json.object(Json.parse(Fixtures.readString("text/greedy_F32_chat.json")));
+        int[] expected = Json.ints(ref.get("generated_ids"));
+        int eog = Arrays.stream(expected).boxed().toList().indexOf(7);
+        int n = eog < 0 ? expected.length : eog;
+        CliRun r = CliRun.of("generate", "-m", model("F32"), "-p", "What is in the picture? Describe the colors and the shapes.",
+                "-n", Integer.toString(n), "--temp", "0", "--repeat-penalty", "1", "--print-ids");
+        assertEquals(0, r.exitCode(), r.err());
+        String idsLine = r.err().strip().lines().reduce((a, b) -> b).orElse("");
+        assertEquals(joined(Arrays.copyOf(expected, n)), idsLine);
+        assertFalse(r.out().isEmpty());
+    }
+
+    @Test
+    void sameSeedGivesTheSameText() {
+        String[] args = {"generate", "-m", model("Q4_K"), "-p", "Hello there", "-n", "12", "--temp", "0.8", "--seed", "1234"};
+        CliRun a = CliRun.of(args);
+        CliRun b = CliRun.of(args);
+        assertEquals(0, a.exitCode(), a.err());
+        assertEquals(a.out(), b.out());
+    }
+
+    @Test
+    void badOptionsAreOneErrorLineWithExitTwo() {
+        for (String[] args : new String[][] {
+                {"generate", "-m", model("F32"), "-p", "x", "--temp", "-1"},
+                {"generate", "-m", model("F32"), "-p", "x", "--top-p", "2"},
+                {"generate", "-m", model("F32"), "-p", "x", "-n", "-5"},
+                {"generate", "-m", model("F32"), "-p", "x", "-t", "0"},
+                {"generate", "-m", Fixtures.mmproj("F32").toString(), "-p", "x"},
+                {"logits", "-m", model("F32"), "--tokens", "1,99999", "--out", "/tmp/never-written.f32"},
+                {"tokenize", "-m", "missing.gguf", "x"}}) {
+            CliRun r = CliRun.of(args);
+            assertEquals(2, r.exitCode(), String.join(" ", args) + " -> " + r.err());
+            assertTrue(r.err().startsWith("error: "), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.lfm2vl.runtime;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A multi-turn chat whose earlier turns stay in the KV cache: each new user message is rendered as a
+ * continuation of the conversation (spec §6.1) and only its tokens are fed, never the whole history again.
+ */
+public final class Conversation {
+    private final Lfm2Model model;
+    private final Tokenizer tokenizer;
+    private final Generator generator;
+    private final Sampler sampler;
+    private final Lfm2State state;
+    private String system;
+    /** Whether the last answer ended without {@code <|im_end|>} (token limit, Ctrl-C) and must be closed. */
+    private boolean openAnswer;
+    private int turns;
+
+    public Conversation(Lfm2Model model, Tokenizer tokenizer, Sampler.Settings sampling, int contextSize, String system) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.generator = new Generator(model, tokenizer);
+        this.sampler = new Sampler(model.config().vocabSize(), sampling);
+        this.state = model.newState(contextSize);
+        this.system = system;
+    }
+
+    /** Forgets every turn (the KV cache and conv state start over). */
+    public void reset() {
+        state.reset();
+        sampler.reset();
+        openAnswer = false;
+        turns = 0;
+    }
+
+    /** Sets the system message and starts over (it must come first in the conversation). */
+    public void setSystem(String system) {
+        this.system = system;
+        reset();
+    }
+
+    public Lfm2State state() {
+        return state;
+    }
+
+    public int turns() {
+        return turns;
+    }
+
+    /**
+     * The prompt parts of a new user turn. {@code images} are already-expanded image spans (one list of parts per
+     * image, see the vision code), placed where the message's media markers are.
+     */
+    public List<PromptPart> userTurn(String text, List<List<PromptPart>> images) {
+        ChatTemplate.Message message = ChatTemplate.Message.user(text, images.size());
+        List<ChatTemplate.Piece> pieces;
+        StringBuilder prefix = new StringBuilder();
+        if (turns == 0) {
+            List<ChatTemplate.Message> messages = new ArrayList<>();
+            if (system != null && !system.isEmpty()) {
+                messages.add(ChatTemplate.Message.system(system));
+            }
+            messages.add(message);
+            pieces = ChatTemplate.pieces(messages, true);
+        } else {
+            // The previous answer ended with <|im_end|> (fed to the model); the template puts "\n" after it.
+            prefix.append(openAnswer ? ChatTemplate.IM_END + "\n" : "\n");
+            pieces = ChatTemplate.continuation(message, true);
+        }
+        List<PromptPart> parts = new ArrayList<>();
+        boolean first = turns == 0;
+        for (ChatTemplate.Piece p : pieces) {
+            switch (p) {
+                case ChatTemplate.Text t -> {
+                    String s = prefix + t.text();
+                    prefix.setLength(0);
+                    parts.add(new PromptPart.Tokens(tokenizer.encode(s, first, true)));
+                    first = false;
+                }
+                case ChatTemplate.Image img -> parts.addAll(images.get(img.index()));
+            }
+        }
+        return parts;
+    }
+
+    /** Sends a user message (with optional expanded images) and streams the answer. */
+    public Generator.Result send(String text, List<List<PromptPart>> images, int maxTokens, Generator.Listener listener) {
+        List<PromptPart> parts = userTurn(text, images);
+        Generator.Result r = generator.generate(state, parts, sampler, maxTokens, listener);
+        turns++;
+        openAnswer = r.stopReason() != Generator.StopReason.END_OF_GENERATION;
+        return r;
+    }
+
+    public Lfm2Model model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+}

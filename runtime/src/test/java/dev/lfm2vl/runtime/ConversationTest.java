@@ -1,0 +1,84 @@
+package dev.lfm2vl.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.loader.Fixtures;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConversationTest {
+
+    private static final Generator.Listener QUIET = (id, text) -> {};
+
+    private static int[] concat(List<int[]> parts) {
+        int n = 0;
+        for (int[] p : parts) {
+            n += p.length;
+        }
+        int[] out = new int[n];
+        int o = 0;
+        for (int[] p : parts) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        return out;
+    }
+
+    private static int[] tokensOf(List<PromptPart> parts) {
+        List<int[]> ids = new ArrayList<>();
+        for (PromptPart p : parts) {
+            ids.add(((PromptPart.Tokens) p).ids());
+        }
+        return concat(ids);
+    }
+
+    @Test
+    void laterTurnsContinueFromTheCacheExactlyAsIfTheWholeConversationWereFedAgain() throws IOException {
+        try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("F32"), Parallel.create(2))) {
+            Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
+            Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 2048, "Be brief.");
+            int[] turn1Prompt = tokensOf(chat.userTurn("Hello there", List.of()));
+            assertEquals(tok.bosId(), turn1Prompt[0], "exactly one BOS, first");
+            Generator.Result r1 = chat.send("Hello there", List.of(), 6, QUIET);
+            int[] turn2Prompt = tokensOf(chat.userTurn("And now?", List.of()));
+            assertTrue(turn2Prompt[0] != tok.bosId(), "no BOS in a continuation");
+            Generator.Result r2 = chat.send("And now?", List.of(), 6, QUIET);
+            assertEquals(turn1Prompt.length + r1.tokens().length + turn2Prompt.length + r2.tokens().length, chat.state().position(),
+                    "only the new turn was fed");
+
+            // The same ids from scratch, in one go, must lead to the same second answer.
+            int[] history = concat(List.of(turn1Prompt, r1.tokens(), turn2Prompt));
+            Lfm2State fresh = m.newState(2048);
+            Generator g = new Generator(m, tok);
+            Generator.Result again = g.generate(fresh, List.of(new PromptPart.Tokens(history)), new Sampler(m.config().vocabSize(),
+                    Sampler.Settings.greedy()), 6, QUIET);
+            assertArrayEquals(again.tokens(), r2.tokens());
+
+            // The template of the continuation: the answer was cut by the token limit, so it is closed first.
+            String text = tok.decode(turn2Prompt, true);
+            assertTrue(text.startsWith(ChatTemplate.IM_END + "\n<|im_start|>user\nAnd now?<|im_end|>\n<|im_start|>assistant\n"), text);
+        }
+    }
+
+    @Test
+    void resetStartsOverWithTheSystemMessage() throws IOException {
+        try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q8_0"), Parallel.sequential())) {
+            Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
+            Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
+            Generator.Result a = chat.send("Hi", List.of(), 4, QUIET);
+            chat.send("More", List.of(), 4, QUIET);
+            chat.reset();
+            assertEquals(0, chat.state().position());
+            Generator.Result b = chat.send("Hi", List.of(), 4, QUIET);
+            assertArrayEquals(a.tokens(), b.tokens());
+            chat.setSystem("You are terse.");
+            String first = tok.decode(tokensOf(chat.userTurn("Hi", List.of())), true);
+            assertTrue(first.startsWith("<|startoftext|><|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi"), first);
+        }
+    }
+}
