@@ -22,81 +22,62 @@ import jdk.incubator.vector.VectorShuffle;
 final class Block32Kernels {
     private Block32Kernels() {}
 
-    private static final FloatVector ZERO = FloatVector.zero(F);
-
     // ---- Q8_0: [d f16][qs int8 x32], 34 bytes ----
+    // One block per iteration on purpose: bigger loop bodies hit C2's NodeCountInliningCutoff, and a vector
+    // passed to a method that is not inlined gets boxed (allocation per call, ~100x slower).
     static float dotQ8_0(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
-        int b = 0;
-        for (; b + 1 < nb; b += 2) { // two blocks per iteration: four independent accumulator chains
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
+        FloatVector a0 = zero, a1 = zero;
+        for (int b = 0; b < nb; b++) {
             long p = row + 34L * b;
             int xo = xOff + 32 * b;
-            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(s, p));
-            FloatVector d1 = FloatVector.broadcast(F, Vec.f16(s, p + 34));
-            a0 = dot16(Vec.bytes(s, p + 2), x, xo).fma(d0, a0);
-            a1 = dot16(Vec.bytes(s, p + 18), x, xo + 16).fma(d0, a1);
-            a2 = dot16(Vec.bytes(s, p + 36), x, xo + 32).fma(d1, a2);
-            a3 = dot16(Vec.bytes(s, p + 52), x, xo + 48).fma(d1, a3);
+            FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
+            a0 = dot16(Vec.bytes(s, p + 2), x, xo).fma(d, a0);
+            a1 = dot16(Vec.bytes(s, p + 18), x, xo + 16).fma(d, a1);
         }
-        if (b < nb) {
-            long p = row + 34L * b;
-            int xo = xOff + 32 * b;
-            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(s, p));
-            a0 = dot16(Vec.bytes(s, p + 2), x, xo).fma(d0, a0);
-            a1 = dot16(Vec.bytes(s, p + 18), x, xo + 16).fma(d0, a1);
-        }
-        return QuantMath.sum(a0, a1, a2, a3);
+        return Vec.sum(a0.add(a1));
     }
 
     static void dequantQ8_0(MemorySegment s, long row, int nb, float[] out, int o) {
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
         for (int b = 0; b < nb; b++) {
             long p = row + 34L * b;
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            store16(Vec.bytes(s, p + 2), d, ZERO, out, o + 32 * b);
-            store16(Vec.bytes(s, p + 18), d, ZERO, out, o + 32 * b + 16);
+            store16(Vec.bytes(s, p + 2), d, zero, out, o + 32 * b);
+            store16(Vec.bytes(s, p + 18), d, zero, out, o + 32 * b + 16);
         }
     }
 
     // ---- Q4_0: [d f16][qs u8 x16], 18 bytes; x = d*(nibble-8) ----
     static float dotQ4_0(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
-        int b = 0;
-        for (; b + 1 < nb; b += 2) {
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
+        FloatVector a0 = zero, a1 = zero;
+        for (int b = 0; b < nb; b++) {
             long p = row + 18L * b;
             int xo = xOff + 32 * b;
-            ByteVector q0 = Vec.bytes(s, p + 2);
-            ByteVector q1 = Vec.bytes(s, p + 20);
-            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(s, p));
-            FloatVector d1 = FloatVector.broadcast(F, Vec.f16(s, p + 18));
-            a0 = dot16(lo(q0).sub((byte) 8), x, xo).fma(d0, a0);
-            a1 = dot16(hi(q0).sub((byte) 8), x, xo + 16).fma(d0, a1);
-            a2 = dot16(lo(q1).sub((byte) 8), x, xo + 32).fma(d1, a2);
-            a3 = dot16(hi(q1).sub((byte) 8), x, xo + 48).fma(d1, a3);
+            ByteVector q = Vec.bytes(s, p + 2);
+            FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
+            a0 = dot16(lo(q).sub((byte) 8), x, xo).fma(d, a0);
+            a1 = dot16(hi(q).sub((byte) 8), x, xo + 16).fma(d, a1);
         }
-        if (b < nb) {
-            long p = row + 18L * b;
-            int xo = xOff + 32 * b;
-            ByteVector q0 = Vec.bytes(s, p + 2);
-            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(s, p));
-            a0 = dot16(lo(q0).sub((byte) 8), x, xo).fma(d0, a0);
-            a1 = dot16(hi(q0).sub((byte) 8), x, xo + 16).fma(d0, a1);
-        }
-        return QuantMath.sum(a0, a1, a2, a3);
+        return Vec.sum(a0.add(a1));
     }
 
     static void dequantQ4_0(MemorySegment s, long row, int nb, float[] out, int o) {
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
         for (int b = 0; b < nb; b++) {
             long p = row + 18L * b;
             ByteVector q = Vec.bytes(s, p + 2);
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            store16(lo(q).sub((byte) 8), d, ZERO, out, o + 32 * b);
-            store16(hi(q).sub((byte) 8), d, ZERO, out, o + 32 * b + 16);
+            store16(lo(q).sub((byte) 8), d, zero, out, o + 32 * b);
+            store16(hi(q).sub((byte) 8), d, zero, out, o + 32 * b + 16);
         }
     }
 
     // ---- Q4_1: [d f16][m f16][qs u8 x16], 20 bytes; x = d*nibble + m ----
     static float dotQ4_1(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector a0 = ZERO, a1 = ZERO;
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
+        FloatVector a0 = zero, a1 = zero;
         for (int b = 0; b < nb; b++) {
             long p = row + 20L * b;
             int xo = xOff + 32 * b;
@@ -106,7 +87,7 @@ final class Block32Kernels {
             a0 = dot16Affine(lo(q), d, m, x, xo, a0);
             a1 = dot16Affine(hi(q), d, m, x, xo + 16, a1);
         }
-        return QuantMath.sum(a0, a1, ZERO, ZERO);
+        return Vec.sum(a0.add(a1));
     }
 
     static void dequantQ4_1(MemorySegment s, long row, int nb, float[] out, int o) {
@@ -123,27 +104,35 @@ final class Block32Kernels {
     // ---- Q5_0 / Q5_1: the 5th bits come from a u32 qh; bit j -> element j, bit j+16 -> element j+16 ----
     // qh is loaded as the first 4 lanes of a 16-byte vector; SPREAD_LO repeats byte 0 into lanes 0..7 and
     // byte 1 into lanes 8..15 (elements 0..15), SPREAD_HI bytes 2 and 3 (elements 16..31); BITS picks bit j%8.
-    private static final VectorShuffle<Byte> SPREAD_LO =
-            VectorShuffle.fromValues(Vec.B, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    private static final VectorShuffle<Byte> SPREAD_HI =
-            VectorShuffle.fromValues(Vec.B, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    private static final ByteVector BITS = ByteVector.fromArray(Vec.B,
-            new byte[] {1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128}, 0);
+    // The shuffles/masks are rebuilt per row from arrays: vectors and shuffles held in static final fields
+    // measured several times slower in the loop than locals.
+    private static final int[] SPREAD_LO = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    private static final int[] SPREAD_HI = {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3};
+    private static final byte[] BITS = {1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128};
 
     /** Q5_0 when {@code withMin} is false ([d][qh][qs], 22 bytes, x = d*(q-16)), else Q5_1 ([d][m][qh][qs], 24 bytes). */
+    /** Q5_0 ([d][qh][qs], 22 B, x = d*(q-16)) or Q5_1 ([d][m][qh][qs], 24 B, x = d*q + m); one method per type. */
     static float dotQ5(MemorySegment s, long row, int nb, float[] x, int xOff, boolean withMin) {
-        int size = withMin ? 24 : 22;
-        int hOff = withMin ? 4 : 2;
-        FloatVector a0 = ZERO, a1 = ZERO;
+        return withMin ? dotQ5_1(s, row, nb, x, xOff, true) : dotQ5_0(s, row, nb, x, xOff, false);
+    }
+
+    private static float dotQ5_0(MemorySegment s, long row, int nb, float[] x, int xOff, boolean unused) {
+        VectorShuffle<Byte> spreadLo = VectorShuffle.fromArray(Vec.B, SPREAD_LO, 0);
+        VectorShuffle<Byte> spreadHi = VectorShuffle.fromArray(Vec.B, SPREAD_HI, 0);
+        ByteVector bits = ByteVector.fromArray(Vec.B, BITS, 0);
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
+        int size = false ? 24 : 22;
+        int hOff = false ? 4 : 2;
+        FloatVector a0 = zero, a1 = zero;
         for (int b = 0; b < nb; b++) {
             long p = row + (long) size * b;
             int xo = xOff + 32 * b;
             ByteVector qh = Vec.bytes(s, p + hOff); // lanes 0..3 = qh, the rest are qs bytes (ignored)
             ByteVector q = Vec.bytes(s, p + hOff + 4);
-            ByteVector qLo = lo(q).or(bit4Where(qh.rearrange(SPREAD_LO), BITS));
-            ByteVector qHi = hi(q).or(bit4Where(qh.rearrange(SPREAD_HI), BITS));
+            ByteVector qLo = lo(q).or(bit4Where(qh.rearrange(spreadLo), bits));
+            ByteVector qHi = hi(q).or(bit4Where(qh.rearrange(spreadHi), bits));
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            if (withMin) {
+            if (false) {
                 FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
                 a0 = dot16Affine(qLo, d, m, x, xo, a0);
                 a1 = dot16Affine(qHi, d, m, x, xo + 16, a1);
@@ -152,26 +141,91 @@ final class Block32Kernels {
                 a1 = dot16(qHi.sub((byte) 16), x, xo + 16).fma(d, a1);
             }
         }
-        return QuantMath.sum(a0, a1, ZERO, ZERO);
+        return Vec.sum(a0.add(a1));
+    }
+
+    private static float dotQ5_1(MemorySegment s, long row, int nb, float[] x, int xOff, boolean unused) {
+        VectorShuffle<Byte> spreadLo = VectorShuffle.fromArray(Vec.B, SPREAD_LO, 0);
+        VectorShuffle<Byte> spreadHi = VectorShuffle.fromArray(Vec.B, SPREAD_HI, 0);
+        ByteVector bits = ByteVector.fromArray(Vec.B, BITS, 0);
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
+        int size = true ? 24 : 22;
+        int hOff = true ? 4 : 2;
+        FloatVector a0 = zero, a1 = zero;
+        for (int b = 0; b < nb; b++) {
+            long p = row + (long) size * b;
+            int xo = xOff + 32 * b;
+            ByteVector qh = Vec.bytes(s, p + hOff); // lanes 0..3 = qh, the rest are qs bytes (ignored)
+            ByteVector q = Vec.bytes(s, p + hOff + 4);
+            ByteVector qLo = lo(q).or(bit4Where(qh.rearrange(spreadLo), bits));
+            ByteVector qHi = hi(q).or(bit4Where(qh.rearrange(spreadHi), bits));
+            FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
+            if (true) {
+                FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
+                a0 = dot16Affine(qLo, d, m, x, xo, a0);
+                a1 = dot16Affine(qHi, d, m, x, xo + 16, a1);
+            } else {
+                a0 = dot16(qLo.sub((byte) 16), x, xo).fma(d, a0);
+                a1 = dot16(qHi.sub((byte) 16), x, xo + 16).fma(d, a1);
+            }
+        }
+        return Vec.sum(a0.add(a1));
     }
 
     static void dequantQ5(MemorySegment s, long row, int nb, float[] out, int o, boolean withMin) {
-        int size = withMin ? 24 : 22;
-        int hOff = withMin ? 4 : 2;
+        if (withMin) {
+            dequantQ5_1(s, row, nb, out, o, true);
+        } else {
+            dequantQ5_0(s, row, nb, out, o, false);
+        }
+    }
+
+    private static void dequantQ5_0(MemorySegment s, long row, int nb, float[] out, int o, boolean unused) {
+        VectorShuffle<Byte> spreadLo = VectorShuffle.fromArray(Vec.B, SPREAD_LO, 0);
+        VectorShuffle<Byte> spreadHi = VectorShuffle.fromArray(Vec.B, SPREAD_HI, 0);
+        ByteVector bits = ByteVector.fromArray(Vec.B, BITS, 0);
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
+        int size = false ? 24 : 22;
+        int hOff = false ? 4 : 2;
         for (int b = 0; b < nb; b++) {
             long p = row + (long) size * b;
             ByteVector qh = Vec.bytes(s, p + hOff);
             ByteVector q = Vec.bytes(s, p + hOff + 4);
-            ByteVector qLo = lo(q).or(bit4Where(qh.rearrange(SPREAD_LO), BITS));
-            ByteVector qHi = hi(q).or(bit4Where(qh.rearrange(SPREAD_HI), BITS));
+            ByteVector qLo = lo(q).or(bit4Where(qh.rearrange(spreadLo), bits));
+            ByteVector qHi = hi(q).or(bit4Where(qh.rearrange(spreadHi), bits));
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            if (withMin) {
+            if (false) {
                 FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
                 store16(qLo, d, m, out, o + 32 * b);
                 store16(qHi, d, m, out, o + 32 * b + 16);
             } else {
-                store16(qLo.sub((byte) 16), d, ZERO, out, o + 32 * b);
-                store16(qHi.sub((byte) 16), d, ZERO, out, o + 32 * b + 16);
+                store16(qLo.sub((byte) 16), d, zero, out, o + 32 * b);
+                store16(qHi.sub((byte) 16), d, zero, out, o + 32 * b + 16);
+            }
+        }
+    }
+
+    private static void dequantQ5_1(MemorySegment s, long row, int nb, float[] out, int o, boolean unused) {
+        VectorShuffle<Byte> spreadLo = VectorShuffle.fromArray(Vec.B, SPREAD_LO, 0);
+        VectorShuffle<Byte> spreadHi = VectorShuffle.fromArray(Vec.B, SPREAD_HI, 0);
+        ByteVector bits = ByteVector.fromArray(Vec.B, BITS, 0);
+        FloatVector zero = FloatVector.zero(F); // a local: a static final vector costs ~4x here
+        int size = true ? 24 : 22;
+        int hOff = true ? 4 : 2;
+        for (int b = 0; b < nb; b++) {
+            long p = row + (long) size * b;
+            ByteVector qh = Vec.bytes(s, p + hOff);
+            ByteVector q = Vec.bytes(s, p + hOff + 4);
+            ByteVector qLo = lo(q).or(bit4Where(qh.rearrange(spreadLo), bits));
+            ByteVector qHi = hi(q).or(bit4Where(qh.rearrange(spreadHi), bits));
+            FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
+            if (true) {
+                FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
+                store16(qLo, d, m, out, o + 32 * b);
+                store16(qHi, d, m, out, o + 32 * b + 16);
+            } else {
+                store16(qLo.sub((byte) 16), d, zero, out, o + 32 * b);
+                store16(qHi.sub((byte) 16), d, zero, out, o + 32 * b + 16);
             }
         }
     }

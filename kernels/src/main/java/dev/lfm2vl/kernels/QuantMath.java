@@ -10,33 +10,52 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Building blocks for the quantized kernels: a 16-byte vector of small integers q (one per element)
- * combined with 16 activations or written out as 16 floats. The loops over PARTS have a constant trip
- * count (static final), so C2 unrolls them and castShape sees constant part numbers.
+ * combined with 16 activations or written out as 16 floats. The parts are written out with literal part
+ * numbers behind {@code PARTS} tests (static final, folded at parse time): castShape is only intrinsified
+ * when its part number is a parse-time constant, and a loop counter is not one (the fallback allocates).
  */
 final class QuantMath {
     private QuantMath() {}
 
+    private static FloatVector xv(float[] x, int xo, int p) {
+        return FloatVector.fromArray(F, x, xo + p * L);
+    }
+
     /** Σ_k q[k]·x[xo+k] for k = 0..15, as a vector of partial sums (scale is applied by the caller per block). */
     static FloatVector dot16(ByteVector q, float[] x, int xo) {
-        FloatVector acc = Vec.part(q, 0).mul(FloatVector.fromArray(F, x, xo));
-        for (int p = 1; p < PARTS; p++) {
-            acc = Vec.part(q, p).fma(FloatVector.fromArray(F, x, xo + p * L), acc);
+        FloatVector acc = Vec.part(q, 0).mul(xv(x, xo, 0));
+        if (PARTS > 1) {
+            acc = Vec.part(q, 1).fma(xv(x, xo, 1), acc);
+        }
+        if (PARTS > 2) {
+            acc = Vec.part(q, 2).fma(xv(x, xo, 2), acc);
+            acc = Vec.part(q, 3).fma(xv(x, xo, 3), acc);
         }
         return acc;
     }
 
     /** acc + Σ_k (q[k]·d + m)·x[xo+k], k = 0..15: blocks with a min term (Q4_1, Q5_1, Q4_K, Q5_K). */
     static FloatVector dot16Affine(ByteVector q, FloatVector d, FloatVector m, float[] x, int xo, FloatVector acc) {
-        for (int p = 0; p < PARTS; p++) {
-            acc = Vec.part(q, p).fma(d, m).fma(FloatVector.fromArray(F, x, xo + p * L), acc);
+        acc = Vec.part(q, 0).fma(d, m).fma(xv(x, xo, 0), acc);
+        if (PARTS > 1) {
+            acc = Vec.part(q, 1).fma(d, m).fma(xv(x, xo, 1), acc);
+        }
+        if (PARTS > 2) {
+            acc = Vec.part(q, 2).fma(d, m).fma(xv(x, xo, 2), acc);
+            acc = Vec.part(q, 3).fma(d, m).fma(xv(x, xo, 3), acc);
         }
         return acc;
     }
 
     /** out[o+k] = q[k]·d + m for k = 0..15. */
     static void store16(ByteVector q, FloatVector d, FloatVector m, float[] out, int o) {
-        for (int p = 0; p < PARTS; p++) {
-            Vec.part(q, p).fma(d, m).intoArray(out, o + p * L);
+        Vec.part(q, 0).fma(d, m).intoArray(out, o);
+        if (PARTS > 1) {
+            Vec.part(q, 1).fma(d, m).intoArray(out, o + L);
+        }
+        if (PARTS > 2) {
+            Vec.part(q, 2).fma(d, m).intoArray(out, o + 2 * L);
+            Vec.part(q, 3).fma(d, m).intoArray(out, o + 3 * L);
         }
     }
 
@@ -52,7 +71,7 @@ final class QuantMath {
 
     /** 16 in every lane whose byte has any of {@code bits} set, else 0 (a 5th quant bit moved to bit 4). */
     static ByteVector bit4Where(ByteVector b, ByteVector bits) {
-        return ((ByteVector) b.and(bits).compare(VectorOperators.NE, 0).toVector()).and((byte) 16);
+        return b.and(bits).lanewise(VectorOperators.UMIN, 1).lanewise(VectorOperators.LSHL, 4); // mask-free
     }
 
     static float sum(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {

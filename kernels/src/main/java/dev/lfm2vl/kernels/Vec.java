@@ -9,7 +9,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -30,26 +29,20 @@ final class Vec {
     /** Float vectors per 16-byte group: 4, 2 or 1; castShape part numbers run 0..PARTS-1. */
     static final int PARTS = 16 / L;
 
-    // Lane-swap shuffles for sum(): i ^ k, built only where k < L (the others are never used).
-    private static final VectorShuffle<Float> X8 = L > 8 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
-    private static final VectorShuffle<Float> X4 = L > 4 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
-    private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
-    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
-
     /**
-     * Sum of the lanes in a fixed butterfly order. {@code reduceLanes(ADD)} leaves the float order
+     * Sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} leaves the float order
      * unspecified (interpreter and C2 differ), which would make results depend on JIT timing.
      */
     static float sum(FloatVector v) {
-        if (L > 8) {
-            v = v.add(v.rearrange(X8));
+        float s = (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
+        if (L >= 8) {
+            s += (v.lane(4) + v.lane(5)) + (v.lane(6) + v.lane(7));
         }
-        if (L > 4) {
-            v = v.add(v.rearrange(X4));
+        if (L >= 16) {
+            s += ((v.lane(8) + v.lane(9)) + (v.lane(10) + v.lane(11)))
+                    + ((v.lane(12) + v.lane(13)) + (v.lane(14) + v.lane(15)));
         }
-        v = v.add(v.rearrange(X2));
-        v = v.add(v.rearrange(X1));
-        return v.lane(0);
+        return s;
     }
 
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -106,10 +106,22 @@ public final class WeightMatrix {
         ScalarDequant.blocks(type, data, rowBytes * row, blocksPerRow, out, off);
     }
 
-    /** Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only. */
+    /**
+     * Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only.
+     *
+     * <p>JIT note: this method is deliberately a compile-unit boundary. Its bytecode is kept above C2's
+     * FreqInlineSize (325 bytes) so callers never inline it; the kernel of the row's type is inlined here
+     * instead. Vector API code expands to many nodes before its intrinsics collapse, and when a compile unit
+     * grows past C2's node budget the late-inlined intrinsics fail and every vector op allocates
+     * (measured: ~50x slower). Do not shrink it without re-checking with -XX:+PrintInlining.
+     */
     public float dot(int row, float[] x, int xOff) {
-        Objects.checkIndex(row, rows);
-        Objects.checkFromIndexSize(xOff, cols, x.length);
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row " + row + " out of [0, " + rows + ") in " + name);
+        }
+        if (xOff < 0 || xOff > x.length - cols) {
+            throw new IndexOutOfBoundsException("x[" + xOff + " .. +" + cols + ") out of " + x.length + " in " + name);
+        }
         long p = rowBytes * row;
         int nb = blocksPerRow;
         return switch (type) {
