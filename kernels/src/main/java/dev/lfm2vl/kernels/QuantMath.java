@@ -1,18 +1,25 @@
 package dev.lfm2vl.kernels;
 
+import static dev.lfm2vl.kernels.Vec.BN;
 import static dev.lfm2vl.kernels.Vec.F;
 import static dev.lfm2vl.kernels.Vec.L;
 import static dev.lfm2vl.kernels.Vec.PARTS;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Building blocks for the quantized kernels: a 16-byte vector of small integers q (one per element)
- * combined with 16 activations or written out as 16 floats. The parts are written out with literal part
- * numbers behind {@code PARTS} tests (static final, folded at parse time): castShape is only intrinsified
- * when its part number is a parse-time constant, and a loop counter is not one (the fallback allocates).
+ * Building blocks for the quantized kernels: a BN-byte vector of small integers q (one per element) combined
+ * with BN activations or written out as BN floats.
+ *
+ * <p>JIT notes (measured on JDK 25 C2): (1) castShape needs literal part numbers, hence the PARTS tests
+ * (static final, folded at parse time) instead of a loop; (2) C2 stops inlining once a method's parse
+ * reaches ~18000 nodes (NodeCountInliningCutoff) and each Vector API op costs hundreds of nodes before its
+ * intrinsic collapses, so kernels keep few ops per loop body and loop over BN-byte pieces instead of
+ * unrolling by hand; a vector op left un-inlined falls back to allocating Java code (~20x slower);
+ * (3) vectors and shuffles held in static final fields were several times slower than locals.
  */
 final class QuantMath {
     private QuantMath() {}
@@ -21,41 +28,29 @@ final class QuantMath {
         return FloatVector.fromArray(F, x, xo + p * L);
     }
 
-    /** Σ_k q[k]·x[xo+k] for k = 0..15, as a vector of partial sums (scale is applied by the caller per block). */
-    static FloatVector dot16(ByteVector q, float[] x, int xo) {
-        FloatVector acc = Vec.part(q, 0).mul(xv(x, xo, 0));
+    /** acc + Σ_k q[k]·x[xo+k] for k < BN. */
+    static FloatVector dotN(ByteVector q, float[] x, int xo, FloatVector acc) {
+        acc = Vec.part(q, 0).fma(xv(x, xo, 0), acc);
         if (PARTS > 1) {
             acc = Vec.part(q, 1).fma(xv(x, xo, 1), acc);
-        }
-        if (PARTS > 2) {
-            acc = Vec.part(q, 2).fma(xv(x, xo, 2), acc);
-            acc = Vec.part(q, 3).fma(xv(x, xo, 3), acc);
         }
         return acc;
     }
 
-    /** acc + Σ_k (q[k]·d + m)·x[xo+k], k = 0..15: blocks with a min term (Q4_1, Q5_1, Q4_K, Q5_K). */
-    static FloatVector dot16Affine(ByteVector q, FloatVector d, FloatVector m, float[] x, int xo, FloatVector acc) {
+    /** acc + Σ_k (q[k]·d + m)·x[xo+k] for k < BN: blocks with a min term (Q4_1, Q5_1, Q4_K, Q5_K). */
+    static FloatVector dotNAffine(ByteVector q, FloatVector d, FloatVector m, float[] x, int xo, FloatVector acc) {
         acc = Vec.part(q, 0).fma(d, m).fma(xv(x, xo, 0), acc);
         if (PARTS > 1) {
             acc = Vec.part(q, 1).fma(d, m).fma(xv(x, xo, 1), acc);
         }
-        if (PARTS > 2) {
-            acc = Vec.part(q, 2).fma(d, m).fma(xv(x, xo, 2), acc);
-            acc = Vec.part(q, 3).fma(d, m).fma(xv(x, xo, 3), acc);
-        }
         return acc;
     }
 
-    /** out[o+k] = q[k]·d + m for k = 0..15. */
-    static void store16(ByteVector q, FloatVector d, FloatVector m, float[] out, int o) {
+    /** out[o+k] = q[k]·d + m for k < BN. */
+    static void storeN(ByteVector q, FloatVector d, FloatVector m, float[] out, int o) {
         Vec.part(q, 0).fma(d, m).intoArray(out, o);
         if (PARTS > 1) {
             Vec.part(q, 1).fma(d, m).intoArray(out, o + L);
-        }
-        if (PARTS > 2) {
-            Vec.part(q, 2).fma(d, m).intoArray(out, o + 2 * L);
-            Vec.part(q, 3).fma(d, m).intoArray(out, o + 3 * L);
         }
     }
 
@@ -69,12 +64,31 @@ final class QuantMath {
         return b.lanewise(VectorOperators.LSHR, 4);
     }
 
-    /** 16 in every lane whose byte has any of {@code bits} set, else 0 (a 5th quant bit moved to bit 4). */
-    static ByteVector bit4Where(ByteVector b, ByteVector bits) {
-        return b.and(bits).lanewise(VectorOperators.UMIN, 1).lanewise(VectorOperators.LSHL, 4); // mask-free
+    /** SPREAD[b] has byte k = 16 if bit k of b is set, else 0: eight 5th bits moved to bit 4 of their lanes. */
+    private static final long[] SPREAD = new long[256];
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            long v = 0;
+            for (int k = 0; k < 8; k++) {
+                v |= (long) (((b >> k) & 1) << 4) << (8 * k);
+            }
+            SPREAD[b] = v;
+        }
     }
 
-    static float sum(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3) {
-        return Vec.sum(a0.add(a1).add(a2.add(a3)));
+    /** Lane k (k < BN) = 16 if bit (j+k) of {@code bits} is set, else 0 (Q5_0/Q5_1 qh, gguf.md §4). */
+    static ByteVector fifthBits(int bits, int j) {
+        long lo = SPREAD[(bits >>> j) & 0xFF];
+        if (BN == 8) {
+            return LongVector.broadcast(LongVector.SPECIES_64, lo).reinterpretAsBytes();
+        }
+        long hi = SPREAD[(bits >>> (j + 8)) & 0xFF];
+        return LongVector.broadcast(LongVector.SPECIES_128, lo).withLane(1, hi).reinterpretAsBytes();
+    }
+
+    /** 16 where bit {@code n} of the byte is set, else 0 (Q5_K qh). */
+    static ByteVector bit4(ByteVector b, int n) {
+        return b.lanewise(VectorOperators.LSHR, n).and((byte) 1).lanewise(VectorOperators.LSHL, 4);
     }
 }

@@ -24,10 +24,12 @@ final class Vec {
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     /** Shorts with as many lanes as {@link #F}: 64, 128 or 256 bits (F16/BF16 rows). */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
-    /** Quant bytes are always loaded 16 at a time (there is no 32-bit byte species for L = 4). */
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    /** Float vectors per 16-byte group: 4, 2 or 1; castShape part numbers run 0..PARTS-1. */
-    static final int PARTS = 16 / L;
+    /** Quant bytes are loaded BN at a time: as many as float lanes (no 32-bit byte species: 8 when L = 4). */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    /** Bytes (= elements) per quant load: 8 or 16. */
+    static final int BN = B.length();
+    /** Float vectors per quant load: 1, or 2 when L = 4 (castShape parts 0 and 1). */
+    static final int PARTS = BN / L;
 
     /**
      * Sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} leaves the float order
@@ -55,12 +57,16 @@ final class Vec {
         return Float.float16ToFloat(seg.get(U16, off));
     }
 
-    /** 16 bytes starting at {@code off}. */
+    /** BN bytes starting at {@code off}. */
     static ByteVector bytes(MemorySegment seg, long off) {
         return ByteVector.fromMemorySegment(B, seg, off, LE);
     }
 
-    /** Lanes {@code p*L .. p*L+L-1} of a 16-byte vector as floats (signed bytes). */
+    /**
+     * Lanes {@code p*L .. p*L+L-1} of a BN-byte vector as floats (signed bytes). Callers pass literal part
+     * numbers: castShape is only intrinsified for parse-time constant parts (a loop counter is not one).
+     * With PARTS == 1 this is a same-lane-count conversion, the cheapest form for C2's node budget.
+     */
     static FloatVector part(ByteVector b, int p) {
         return (FloatVector) b.castShape(F, p);
     }

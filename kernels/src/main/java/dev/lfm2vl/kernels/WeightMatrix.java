@@ -131,11 +131,11 @@ public final class WeightMatrix {
             case Q8_0 -> Block32Kernels.dotQ8_0(data, p, nb, x, xOff);
             case Q4_0 -> Block32Kernels.dotQ4_0(data, p, nb, x, xOff);
             case Q4_1 -> Block32Kernels.dotQ4_1(data, p, nb, x, xOff);
-            case Q5_0 -> Block32Kernels.dotQ5(data, p, nb, x, xOff, false);
-            case Q5_1 -> Block32Kernels.dotQ5(data, p, nb, x, xOff, true);
-            case Q4_K -> KQuantKernels.q45k(data, p, nb, x, xOff, null, 0, false);
-            case Q5_K -> KQuantKernels.q45k(data, p, nb, x, xOff, null, 0, true);
-            case Q6_K -> KQuantKernels.q6k(data, p, nb, x, xOff, null, 0);
+            case Q5_0 -> Block32Kernels.dotQ5_0(data, p, nb, x, xOff);
+            case Q5_1 -> Block32Kernels.dotQ5_1(data, p, nb, x, xOff);
+            case Q4_K -> KQuantKernels.dotQ4K(data, p, nb, x, xOff);
+            case Q5_K -> KQuantKernels.dotQ5K(data, p, nb, x, xOff);
+            case Q6_K -> KQuantKernels.dotQ6K(data, p, nb, x, xOff);
             default -> throw new AssertionError(type);
         };
     }
@@ -167,11 +167,11 @@ public final class WeightMatrix {
             case Q8_0 -> Block32Kernels.dequantQ8_0(data, p, nb, out, off);
             case Q4_0 -> Block32Kernels.dequantQ4_0(data, p, nb, out, off);
             case Q4_1 -> Block32Kernels.dequantQ4_1(data, p, nb, out, off);
-            case Q5_0 -> Block32Kernels.dequantQ5(data, p, nb, out, off, false);
-            case Q5_1 -> Block32Kernels.dequantQ5(data, p, nb, out, off, true);
-            case Q4_K -> KQuantKernels.q45k(data, p, nb, null, 0, out, off, false);
-            case Q5_K -> KQuantKernels.q45k(data, p, nb, null, 0, out, off, true);
-            case Q6_K -> KQuantKernels.q6k(data, p, nb, null, 0, out, off);
+            case Q5_0 -> Block32Kernels.dequantQ5_0(data, p, nb, out, off);
+            case Q5_1 -> Block32Kernels.dequantQ5_1(data, p, nb, out, off);
+            case Q4_K -> KQuantKernels.dequantQ4K(data, p, nb, out, off);
+            case Q5_K -> KQuantKernels.dequantQ5K(data, p, nb, out, off);
+            case Q6_K -> KQuantKernels.dequantQ6K(data, p, nb, out, off);
             default -> throw new AssertionError(type);
         }
     }
