@@ -33,11 +33,12 @@ final class KQuantKernels {
         for (int b = 0; b < nb; b++) {
             long p = row + 144L * b;
             float d = Vec.f16(s, p), dmin = Vec.f16(s, p + 2);
+            int s0 = s.get(Vec.U32, p + 4), s1 = s.get(Vec.U32, p + 8), s2 = s.get(Vec.U32, p + 12);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c, 0));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c, 1));
-                FloatVector d2 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 0));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c, 0));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c, 1));
+                FloatVector d2 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 0));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 1));
                 int k = xOff + 256 * b + 64 * c;
                 for (int l = 0; l < 32; l += BN) {
                     ByteVector q = Vec.bytes(s, p + 16 + 32L * c + l);
@@ -53,11 +54,12 @@ final class KQuantKernels {
         for (int b = 0; b < nb; b++) {
             long p = row + 144L * b;
             float d = Vec.f16(s, p), dmin = Vec.f16(s, p + 2);
+            int s0 = s.get(Vec.U32, p + 4), s1 = s.get(Vec.U32, p + 8), s2 = s.get(Vec.U32, p + 12);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c, 0));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c, 1));
-                FloatVector d2 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 0));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c, 0));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c, 1));
+                FloatVector d2 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 0));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 1));
                 int k = o + 256 * b + 64 * c;
                 for (int l = 0; l < 32; l += BN) {
                     ByteVector q = Vec.bytes(s, p + 16 + 32L * c + l);
@@ -73,11 +75,12 @@ final class KQuantKernels {
         for (int b = 0; b < nb; b++) {
             long p = row + 176L * b;
             float d = Vec.f16(s, p), dmin = Vec.f16(s, p + 2);
+            int s0 = s.get(Vec.U32, p + 4), s1 = s.get(Vec.U32, p + 8), s2 = s.get(Vec.U32, p + 12);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c, 0));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c, 1));
-                FloatVector d2 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 0));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c, 0));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c, 1));
+                FloatVector d2 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 0));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 1));
                 int k = xOff + 256 * b + 64 * c;
                 for (int l = 0; l < 32; l += BN) {
                     ByteVector q = Vec.bytes(s, p + 48 + 32L * c + l);
@@ -94,11 +97,12 @@ final class KQuantKernels {
         for (int b = 0; b < nb; b++) {
             long p = row + 176L * b;
             float d = Vec.f16(s, p), dmin = Vec.f16(s, p + 2);
+            int s0 = s.get(Vec.U32, p + 4), s1 = s.get(Vec.U32, p + 8), s2 = s.get(Vec.U32, p + 12);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c, 0));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c, 1));
-                FloatVector d2 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 0));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 1));
+                FloatVector d1 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c, 0));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c, 1));
+                FloatVector d2 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 0));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 1));
                 int k = o + 256 * b + 64 * c;
                 for (int l = 0; l < 32; l += BN) {
                     ByteVector q = Vec.bytes(s, p + 48 + 32L * c + l);
@@ -122,25 +126,19 @@ final class KQuantKernels {
     }
 
     static float dotQ6K(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector zero = FloatVector.zero(F), a0 = zero, a1 = zero;
+        FloatVector zero = FloatVector.zero(F), acc = zero;
         for (int b = 0; b < nb; b++) {
             long p = row + 210L * b;
             float d = Vec.f16(s, p + 208);
-            for (int n = 0; n < 2; n++) {
-                for (int l = 0; l < 32; l += BN) { // BN divides 16, so one scale per piece
-                    int e = 128 * n + l;
-                    ByteVector la = Vec.bytes(s, p + 64L * n + l);
-                    ByteVector lb = Vec.bytes(s, p + 64L * n + 32 + l);
-                    ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
-                    int k = xOff + 256 * b + e;
-                    a0 = dotN(q6(lo(la), h, 0), x, k, zero).fma(scale(s, p, d, e), a0);
-                    a1 = dotN(q6(lo(lb), h, 2), x, k + 32, zero).fma(scale(s, p, d, e + 32), a1);
-                    a0 = dotN(q6(hi(la), h, 4), x, k + 64, zero).fma(scale(s, p, d, e + 64), a0);
-                    a1 = dotN(q6(hi(lb), h, 6), x, k + 96, zero).fma(scale(s, p, d, e + 96), a1);
-                }
+            for (int e = 0; e < 256; e += BN) { // BN divides 16: one scale per piece
+                int n = e >> 7, quarter = (e >> 5) & 3, l = e & 31;
+                ByteVector ql = Vec.bytes(s, p + 64L * n + 32 * (quarter & 1) + l);
+                ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
+                ByteVector q = q6(ql.lanewise(VectorOperators.LSHR, 4 * (quarter >> 1)).and((byte) 0x0F), h, 2 * quarter);
+                acc = dotN(q, x, xOff + 256 * b + e, zero).fma(scale(s, p, d, e), acc);
             }
         }
-        return Vec.sum(a0.add(a1));
+        return Vec.sum(acc);
     }
 
     static void dequantQ6K(MemorySegment s, long row, int nb, float[] out, int o) {
@@ -148,18 +146,12 @@ final class KQuantKernels {
         for (int b = 0; b < nb; b++) {
             long p = row + 210L * b;
             float d = Vec.f16(s, p + 208);
-            for (int n = 0; n < 2; n++) {
-                for (int l = 0; l < 32; l += BN) {
-                    int e = 128 * n + l;
-                    ByteVector la = Vec.bytes(s, p + 64L * n + l);
-                    ByteVector lb = Vec.bytes(s, p + 64L * n + 32 + l);
-                    ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
-                    int k = o + 256 * b + e;
-                    storeN(q6(lo(la), h, 0), scale(s, p, d, e), zero, out, k);
-                    storeN(q6(lo(lb), h, 2), scale(s, p, d, e + 32), zero, out, k + 32);
-                    storeN(q6(hi(la), h, 4), scale(s, p, d, e + 64), zero, out, k + 64);
-                    storeN(q6(hi(lb), h, 6), scale(s, p, d, e + 96), zero, out, k + 96);
-                }
+            for (int e = 0; e < 256; e += BN) {
+                int n = e >> 7, quarter = (e >> 5) & 3, l = e & 31;
+                ByteVector ql = Vec.bytes(s, p + 64L * n + 32 * (quarter & 1) + l);
+                ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
+                ByteVector q = q6(ql.lanewise(VectorOperators.LSHR, 4 * (quarter >> 1)).and((byte) 0x0F), h, 2 * quarter);
+                storeN(q, scale(s, p, d, e), zero, out, o + 256 * b + e);
             }
         }
     }

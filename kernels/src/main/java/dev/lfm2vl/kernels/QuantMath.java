@@ -64,27 +64,50 @@ final class QuantMath {
         return b.lanewise(VectorOperators.LSHR, 4);
     }
 
-    /** SPREAD[b] has byte k = 16 if bit k of b is set, else 0: eight 5th bits moved to bit 4 of their lanes. */
-    private static final long[] SPREAD = new long[256];
+    /** Bytes 8b..8b+7 of SPREAD: byte k = 16 if bit k of b is set, else 0 (eight 5th bits moved to bit 4). */
+    private static final byte[] SPREAD = new byte[256 * 8];
 
     static {
         for (int b = 0; b < 256; b++) {
-            long v = 0;
             for (int k = 0; k < 8; k++) {
-                v |= (long) (((b >> k) & 1) << 4) << (8 * k);
+                SPREAD[8 * b + k] = (byte) (((b >> k) & 1) << 4);
             }
-            SPREAD[b] = v;
         }
     }
 
-    /** Lane k (k < BN) = 16 if bit (j+k) of {@code bits} is set, else 0 (Q5_0/Q5_1 qh, gguf.md §4). */
+    /**
+     * Lane k (k < BN) = 16 if bit (j+k) of {@code bits} is set, else 0 (Q5_0/Q5_1 qh, gguf.md §4): a plain
+     * table load (BN = 8), or two table entries joined through a 2-lane long vector (BN = 16).
+     */
     static ByteVector fifthBits(int bits, int j) {
-        long lo = SPREAD[(bits >>> j) & 0xFF];
+        int lo = (bits >>> j) & 0xFF;
         if (BN == 8) {
-            return LongVector.broadcast(LongVector.SPECIES_64, lo).reinterpretAsBytes();
+            return ByteVector.fromArray(Vec.B, SPREAD, 8 * lo);
         }
-        long hi = SPREAD[(bits >>> (j + 8)) & 0xFF];
-        return LongVector.broadcast(LongVector.SPECIES_128, lo).withLane(1, hi).reinterpretAsBytes();
+        int hi = (bits >>> (j + 8)) & 0xFF;
+        return LongVector.zero(LongVector.SPECIES_128).withLane(0, spread(lo)).withLane(1, spread(hi)).reinterpretAsBytes();
+    }
+
+    private static long spread(int b) {
+        long v = 0;
+        for (int k = 7; k >= 0; k--) {
+            v = (v << 8) | (SPREAD[8 * b + k] & 0xFF);
+        }
+        return v;
+    }
+
+    /**
+     * The 6-bit scale (want 0) or min (want 1) of sub-block j from the 12 scale bytes read as three LE ints
+     * (get_scale_min_k4, gguf.md §4 Q4_K): three segment reads per super-block instead of 16.
+     */
+    static int scaleMin(int s0, int s1, int s2, int j, int want) {
+        if (j < 4) {
+            return ((want == 0 ? s0 : s1) >>> (8 * j)) & 63;
+        }
+        int sh = 8 * (j - 4);
+        int low4 = want == 0 ? (s2 >>> sh) & 0x0F : (s2 >>> (sh + 4)) & 0x0F;
+        int top2 = ((want == 0 ? s0 : s1) >>> (sh + 6)) & 3;
+        return low4 | top2 << 4;
     }
 
     /** 16 where bit {@code n} of the byte is set, else 0 (Q5_K qh). */
