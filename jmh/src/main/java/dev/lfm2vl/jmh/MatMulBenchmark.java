@@ -19,7 +19,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Batched Y = X·Wᵀ: "rows x cols x tokens". Text shapes at 64 and 512 tokens (prefill), SigLIP2 shapes at
+ * Batched Y = X·Wᵀ, parameter {@code batch} = "rows x cols x tokens" (named apart from MatVecBenchmark's
+ * {@code shape} so both can be given different values in one JMH run). Text shapes at 64 and 512 tokens (prefill), SigLIP2 shapes at
  * 1024 tokens (vision tower). Flops per call = 2·rows·cols·tokens; compare with {@link FmaThroughputBenchmark}.
  * 1152x4304 has cols not a multiple of 32: only F32/F16/BF16 can run it (the real mmproj keeps that
  * ffn_down F16, spec pitfall 25); block types fail in setup.
@@ -35,7 +36,7 @@ public class MatMulBenchmark {
     @Param({"6144x2048x64", "6144x2048x512", "10752x2048x64", "10752x2048x512", "2048x10752x64",
         "2048x10752x512", "2048x2048x64", "2048x2048x512", "65536x2048x64", "65536x2048x512",
         "1152x1152x1024", "4304x1152x1024", "1152x4304x1024"})
-    public String shape;
+    public String batch;
 
     /** 0 = all available processors. */
     @Param({"0"})
@@ -49,7 +50,7 @@ public class MatMulBenchmark {
 
     @Setup(Level.Trial)
     public void setup() {
-        int[] d = RandomWeights.dims(shape);
+        int[] d = RandomWeights.dims(batch);
         GgmlType t = GgmlType.valueOf(type);
         if (d[1] % t.blockSize != 0) {
             throw new IllegalStateException(type + " cannot hold " + d[1] + " columns (not whole blocks)");
