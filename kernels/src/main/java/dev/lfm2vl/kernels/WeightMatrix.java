@@ -109,11 +109,11 @@ public final class WeightMatrix {
     /**
      * Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only.
      *
-     * <p>JIT note: this method is deliberately a compile-unit boundary. Its bytecode is kept above C2's
-     * FreqInlineSize (325 bytes) so callers never inline it; the kernel of the row's type is inlined here
-     * instead. Vector API code expands to many nodes before its intrinsics collapse, and when a compile unit
-     * grows past C2's node budget the late-inlined intrinsics fail and every vector op allocates
-     * (measured: ~50x slower). Do not shrink it without re-checking with -XX:+PrintInlining.
+     * <p>JIT note (a precaution): the bytecode is kept above C2's FreqInlineSize (325 bytes) so callers never
+     * inline this method and each kernel is compiled here, in a small unit. Vector API code expands to many
+     * nodes before its intrinsics collapse; past C2's inlining node budget the vector ops fall back to
+     * allocating Java code (measured 20-50x slower while tuning, see QuantMath). Re-check with
+     * -XX:+PrintInlining before shrinking it.
      */
     public float dot(int row, float[] x, int xOff) {
         if (row < 0 || row >= rows) {
