@@ -39,6 +39,9 @@ public final class MatMul {
         }
         Objects.checkFromIndexSize(0, (long) tokens * cols, x.length);
         Objects.checkFromIndexSize(0, (long) tokens * rows, y.length);
+        if (tokens == 0) {
+            return;
+        }
         int tiles = (rows + MR - 1) / MR;
         TileTask t = TASK.get();
         t.set(w, x, tokens, y);
