@@ -1,177 +1,173 @@
 package dev.lfm2vl.kernels;
 
-import static dev.lfm2vl.kernels.QuantMath.bit4Where;
-import static dev.lfm2vl.kernels.QuantMath.dot16;
-import static dev.lfm2vl.kernels.QuantMath.dot16Affine;
+import static dev.lfm2vl.kernels.QuantMath.dotN;
+import static dev.lfm2vl.kernels.QuantMath.dotNAffine;
+import static dev.lfm2vl.kernels.QuantMath.fifthBits;
 import static dev.lfm2vl.kernels.QuantMath.hi;
 import static dev.lfm2vl.kernels.QuantMath.lo;
-import static dev.lfm2vl.kernels.QuantMath.store16;
+import static dev.lfm2vl.kernels.QuantMath.storeN;
+import static dev.lfm2vl.kernels.Vec.BN;
 import static dev.lfm2vl.kernels.Vec.F;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 
 /**
- * Vector kernels for the 32-element block types Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (gguf.md §4).
- * Each 32-element block is two 16-byte groups: elements 0..15 and 16..31 (for 4-bit types the low and
- * high nibbles of the same 16 bytes, spec pitfall 1). {@code dot} keeps two accumulators per group pair
- * and applies the scale once per group; {@code dequant} writes floats for MatMul packing.
+ * Vector kernels for the 32-element block types Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (gguf.md §4). For 4/5-bit
+ * types the BN bytes at j hold elements j.. (low nibbles) and j+16.. (high nibbles), spec pitfall 1.
+ * {@code dot*} sums q·x per block and applies the scale once per block; {@code dequant*} writes floats
+ * for MatMul packing. One method per type and mode keeps each compile unit small (see {@link QuantMath}).
  */
 final class Block32Kernels {
     private Block32Kernels() {}
 
-    private static final FloatVector ZERO = FloatVector.zero(F);
-
     // ---- Q8_0: [d f16][qs int8 x32], 34 bytes ----
     static float dotQ8_0(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
-        int b = 0;
-        for (; b + 1 < nb; b += 2) { // two blocks per iteration: four independent accumulator chains
+        FloatVector zero = FloatVector.zero(F), acc = zero;
+        for (int b = 0; b < nb; b++) {
             long p = row + 34L * b;
             int xo = xOff + 32 * b;
-            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(s, p));
-            FloatVector d1 = FloatVector.broadcast(F, Vec.f16(s, p + 34));
-            a0 = dot16(Vec.bytes(s, p + 2), x, xo).fma(d0, a0);
-            a1 = dot16(Vec.bytes(s, p + 18), x, xo + 16).fma(d0, a1);
-            a2 = dot16(Vec.bytes(s, p + 36), x, xo + 32).fma(d1, a2);
-            a3 = dot16(Vec.bytes(s, p + 52), x, xo + 48).fma(d1, a3);
+            FloatVector sum = zero;
+            for (int j = 0; j < 32; j += BN) {
+                sum = dotN(Vec.bytes(s, p + 2 + j), x, xo + j, sum);
+            }
+            acc = sum.fma(FloatVector.broadcast(F, Vec.f16(s, p)), acc);
         }
-        if (b < nb) {
-            long p = row + 34L * b;
-            int xo = xOff + 32 * b;
-            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(s, p));
-            a0 = dot16(Vec.bytes(s, p + 2), x, xo).fma(d0, a0);
-            a1 = dot16(Vec.bytes(s, p + 18), x, xo + 16).fma(d0, a1);
-        }
-        return QuantMath.sum(a0, a1, a2, a3);
+        return Vec.sum(acc);
     }
 
     static void dequantQ8_0(MemorySegment s, long row, int nb, float[] out, int o) {
+        FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
             long p = row + 34L * b;
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            store16(Vec.bytes(s, p + 2), d, ZERO, out, o + 32 * b);
-            store16(Vec.bytes(s, p + 18), d, ZERO, out, o + 32 * b + 16);
+            for (int j = 0; j < 32; j += BN) {
+                storeN(Vec.bytes(s, p + 2 + j), d, zero, out, o + 32 * b + j);
+            }
         }
     }
 
     // ---- Q4_0: [d f16][qs u8 x16], 18 bytes; x = d*(nibble-8) ----
     static float dotQ4_0(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
-        int b = 0;
-        for (; b + 1 < nb; b += 2) {
+        FloatVector zero = FloatVector.zero(F), acc = zero;
+        for (int b = 0; b < nb; b++) {
             long p = row + 18L * b;
             int xo = xOff + 32 * b;
-            ByteVector q0 = Vec.bytes(s, p + 2);
-            ByteVector q1 = Vec.bytes(s, p + 20);
-            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(s, p));
-            FloatVector d1 = FloatVector.broadcast(F, Vec.f16(s, p + 18));
-            a0 = dot16(lo(q0).sub((byte) 8), x, xo).fma(d0, a0);
-            a1 = dot16(hi(q0).sub((byte) 8), x, xo + 16).fma(d0, a1);
-            a2 = dot16(lo(q1).sub((byte) 8), x, xo + 32).fma(d1, a2);
-            a3 = dot16(hi(q1).sub((byte) 8), x, xo + 48).fma(d1, a3);
+            FloatVector sum = zero;
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 2 + j);
+                sum = dotN(lo(q).sub((byte) 8), x, xo + j, sum);
+                sum = dotN(hi(q).sub((byte) 8), x, xo + 16 + j, sum);
+            }
+            acc = sum.fma(FloatVector.broadcast(F, Vec.f16(s, p)), acc);
         }
-        if (b < nb) {
-            long p = row + 18L * b;
-            int xo = xOff + 32 * b;
-            ByteVector q0 = Vec.bytes(s, p + 2);
-            FloatVector d0 = FloatVector.broadcast(F, Vec.f16(s, p));
-            a0 = dot16(lo(q0).sub((byte) 8), x, xo).fma(d0, a0);
-            a1 = dot16(hi(q0).sub((byte) 8), x, xo + 16).fma(d0, a1);
-        }
-        return QuantMath.sum(a0, a1, a2, a3);
+        return Vec.sum(acc);
     }
 
     static void dequantQ4_0(MemorySegment s, long row, int nb, float[] out, int o) {
+        FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
             long p = row + 18L * b;
-            ByteVector q = Vec.bytes(s, p + 2);
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            store16(lo(q).sub((byte) 8), d, ZERO, out, o + 32 * b);
-            store16(hi(q).sub((byte) 8), d, ZERO, out, o + 32 * b + 16);
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 2 + j);
+                storeN(lo(q).sub((byte) 8), d, zero, out, o + 32 * b + j);
+                storeN(hi(q).sub((byte) 8), d, zero, out, o + 32 * b + 16 + j);
+            }
         }
     }
 
     // ---- Q4_1: [d f16][m f16][qs u8 x16], 20 bytes; x = d*nibble + m ----
     static float dotQ4_1(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector a0 = ZERO, a1 = ZERO;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0; // low / high nibbles: two independent chains
         for (int b = 0; b < nb; b++) {
             long p = row + 20L * b;
             int xo = xOff + 32 * b;
-            ByteVector q = Vec.bytes(s, p + 4);
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
             FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
-            a0 = dot16Affine(lo(q), d, m, x, xo, a0);
-            a1 = dot16Affine(hi(q), d, m, x, xo + 16, a1);
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 4 + j);
+                a0 = dotNAffine(lo(q), d, m, x, xo + j, a0);
+                a1 = dotNAffine(hi(q), d, m, x, xo + 16 + j, a1);
+            }
         }
-        return QuantMath.sum(a0, a1, ZERO, ZERO);
+        return Vec.sum(a0.add(a1));
     }
 
     static void dequantQ4_1(MemorySegment s, long row, int nb, float[] out, int o) {
         for (int b = 0; b < nb; b++) {
             long p = row + 20L * b;
-            ByteVector q = Vec.bytes(s, p + 4);
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
             FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
-            store16(lo(q), d, m, out, o + 32 * b);
-            store16(hi(q), d, m, out, o + 32 * b + 16);
-        }
-    }
-
-    // ---- Q5_0 / Q5_1: the 5th bits come from a u32 qh; bit j -> element j, bit j+16 -> element j+16 ----
-    // qh is loaded as the first 4 lanes of a 16-byte vector; SPREAD_LO repeats byte 0 into lanes 0..7 and
-    // byte 1 into lanes 8..15 (elements 0..15), SPREAD_HI bytes 2 and 3 (elements 16..31); BITS picks bit j%8.
-    private static final VectorShuffle<Byte> SPREAD_LO =
-            VectorShuffle.fromValues(Vec.B, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    private static final VectorShuffle<Byte> SPREAD_HI =
-            VectorShuffle.fromValues(Vec.B, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    private static final ByteVector BITS = ByteVector.fromArray(Vec.B,
-            new byte[] {1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128}, 0);
-
-    /** Q5_0 when {@code withMin} is false ([d][qh][qs], 22 bytes, x = d*(q-16)), else Q5_1 ([d][m][qh][qs], 24 bytes). */
-    static float dotQ5(MemorySegment s, long row, int nb, float[] x, int xOff, boolean withMin) {
-        int size = withMin ? 24 : 22;
-        int hOff = withMin ? 4 : 2;
-        FloatVector a0 = ZERO, a1 = ZERO;
-        for (int b = 0; b < nb; b++) {
-            long p = row + (long) size * b;
-            int xo = xOff + 32 * b;
-            ByteVector qh = Vec.bytes(s, p + hOff); // lanes 0..3 = qh, the rest are qs bytes (ignored)
-            ByteVector q = Vec.bytes(s, p + hOff + 4);
-            ByteVector qLo = lo(q).or(bit4Where(qh.rearrange(SPREAD_LO), BITS));
-            ByteVector qHi = hi(q).or(bit4Where(qh.rearrange(SPREAD_HI), BITS));
-            FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            if (withMin) {
-                FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
-                a0 = dot16Affine(qLo, d, m, x, xo, a0);
-                a1 = dot16Affine(qHi, d, m, x, xo + 16, a1);
-            } else {
-                a0 = dot16(qLo.sub((byte) 16), x, xo).fma(d, a0);
-                a1 = dot16(qHi.sub((byte) 16), x, xo + 16).fma(d, a1);
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 4 + j);
+                storeN(lo(q), d, m, out, o + 32 * b + j);
+                storeN(hi(q), d, m, out, o + 32 * b + 16 + j);
             }
         }
-        return QuantMath.sum(a0, a1, ZERO, ZERO);
     }
 
-    static void dequantQ5(MemorySegment s, long row, int nb, float[] out, int o, boolean withMin) {
-        int size = withMin ? 24 : 22;
-        int hOff = withMin ? 4 : 2;
+    // ---- Q5_0: [d f16][qh u32][qs u8 x16], 22 bytes; bit j of qh -> element j, bit j+16 -> j+16; x = d*(q-16)
+    static float dotQ5_0(MemorySegment s, long row, int nb, float[] x, int xOff) {
+        FloatVector zero = FloatVector.zero(F), acc = zero;
         for (int b = 0; b < nb; b++) {
-            long p = row + (long) size * b;
-            ByteVector qh = Vec.bytes(s, p + hOff);
-            ByteVector q = Vec.bytes(s, p + hOff + 4);
-            ByteVector qLo = lo(q).or(bit4Where(qh.rearrange(SPREAD_LO), BITS));
-            ByteVector qHi = hi(q).or(bit4Where(qh.rearrange(SPREAD_HI), BITS));
+            long p = row + 22L * b;
+            int xo = xOff + 32 * b;
+            int qh = s.get(Vec.U32, p + 2);
+            FloatVector sum = zero;
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 6 + j);
+                sum = dotN(lo(q).or(fifthBits(qh, j)).sub((byte) 16), x, xo + j, sum);
+                sum = dotN(hi(q).or(fifthBits(qh, j + 16)).sub((byte) 16), x, xo + 16 + j, sum);
+            }
+            acc = sum.fma(FloatVector.broadcast(F, Vec.f16(s, p)), acc);
+        }
+        return Vec.sum(acc);
+    }
+
+    static void dequantQ5_0(MemorySegment s, long row, int nb, float[] out, int o) {
+        FloatVector zero = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            long p = row + 22L * b;
+            int qh = s.get(Vec.U32, p + 2);
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            if (withMin) {
-                FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
-                store16(qLo, d, m, out, o + 32 * b);
-                store16(qHi, d, m, out, o + 32 * b + 16);
-            } else {
-                store16(qLo.sub((byte) 16), d, ZERO, out, o + 32 * b);
-                store16(qHi.sub((byte) 16), d, ZERO, out, o + 32 * b + 16);
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 6 + j);
+                storeN(lo(q).or(fifthBits(qh, j)).sub((byte) 16), d, zero, out, o + 32 * b + j);
+                storeN(hi(q).or(fifthBits(qh, j + 16)).sub((byte) 16), d, zero, out, o + 32 * b + 16 + j);
+            }
+        }
+    }
+
+    // ---- Q5_1: [d f16][m f16][qh u32][qs u8 x16], 24 bytes; x = d*q + m ----
+    static float dotQ5_1(MemorySegment s, long row, int nb, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < nb; b++) {
+            long p = row + 24L * b;
+            int xo = xOff + 32 * b;
+            int qh = s.get(Vec.U32, p + 4);
+            FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
+            FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 8 + j);
+                a0 = dotNAffine(lo(q).or(fifthBits(qh, j)), d, m, x, xo + j, a0);
+                a1 = dotNAffine(hi(q).or(fifthBits(qh, j + 16)), d, m, x, xo + 16 + j, a1);
+            }
+        }
+        return Vec.sum(a0.add(a1));
+    }
+
+    static void dequantQ5_1(MemorySegment s, long row, int nb, float[] out, int o) {
+        for (int b = 0; b < nb; b++) {
+            long p = row + 24L * b;
+            int qh = s.get(Vec.U32, p + 4);
+            FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
+            FloatVector m = FloatVector.broadcast(F, Vec.f16(s, p + 2));
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 8 + j);
+                storeN(lo(q).or(fifthBits(qh, j)), d, m, out, o + 32 * b + j);
+                storeN(hi(q).or(fifthBits(qh, j + 16)), d, m, out, o + 32 * b + 16 + j);
             }
         }
     }

@@ -1,11 +1,12 @@
 package dev.lfm2vl.kernels;
 
-import static dev.lfm2vl.kernels.QuantMath.bit4Where;
-import static dev.lfm2vl.kernels.QuantMath.dot16;
-import static dev.lfm2vl.kernels.QuantMath.dot16Affine;
+import static dev.lfm2vl.kernels.QuantMath.bit4;
+import static dev.lfm2vl.kernels.QuantMath.dotN;
+import static dev.lfm2vl.kernels.QuantMath.dotNAffine;
 import static dev.lfm2vl.kernels.QuantMath.hi;
 import static dev.lfm2vl.kernels.QuantMath.lo;
-import static dev.lfm2vl.kernels.QuantMath.store16;
+import static dev.lfm2vl.kernels.QuantMath.storeN;
+import static dev.lfm2vl.kernels.Vec.BN;
 import static dev.lfm2vl.kernels.Vec.F;
 
 import java.lang.foreign.MemorySegment;
@@ -15,108 +16,143 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Vector kernels for the 256-element super-blocks Q4_K, Q5_K, Q6_K (gguf.md §4, pitfall 2).
- * Scales are unpacked with scalar code once per 32 (Q4_K/Q5_K) or 16 (Q6_K) elements; the quants are
- * decoded 16 bytes at a time. In {@code dot}, {@code out == null}; in {@code dequant}, {@code x == null}.
+ * Vector kernels for the 256-element super-blocks Q4_K, Q5_K, Q6_K (gguf.md §4, pitfall 2). Scales are
+ * unpacked with scalar code per sub-block; quants are decoded BN bytes at a time. One method per type and
+ * mode keeps each compile unit inside C2's inlining budget (see {@link QuantMath}).
+ *
+ * <p>Q4_K / Q5_K: chunk c (64 elements) = low nibbles of qs[32c..32c+31] (sub-block 2c) then high nibbles
+ * (2c+1); Q5_K adds bit 2c / 2c+1 of qh[l]. Q6_K: for half n and l = 0..31, ql[64n+l] / ql[64n+l+32] low
+ * nibbles are elements 128n+l / +32, their high nibbles +64 / +96, with 2-bit highs from qh[32n+l] bits
+ * 0-1, 2-3, 4-5, 6-7; scale index = element / 16.
  */
 final class KQuantKernels {
     private KQuantKernels() {}
 
-    private static final FloatVector ZERO = FloatVector.zero(F);
-
-    /**
-     * Q4_K ([d][dmin][scales 12][qs 128], 144 B) or Q5_K ([d][dmin][scales 12][qh 32][qs 128], 176 B).
-     * Chunk c (64 elements) = low nibbles of qs[32c..32c+31] (sub-block 2c) then high nibbles (2c+1);
-     * Q5_K adds bit 2c / 2c+1 of qh[l] as the 5th bit.
-     */
-    static float q45k(MemorySegment s, long row, int nb, float[] x, int xOff, float[] out, int o, boolean five) {
-        int size = five ? 176 : 144;
-        FloatVector a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
+    static float dotQ4K(MemorySegment s, long row, int nb, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < nb; b++) {
-            long p = row + (long) size * b;
-            int e = 256 * b;
-            float d = Vec.f16(s, p);
-            float dmin = Vec.f16(s, p + 2);
-            long qs = p + (five ? 48 : 16);
-            ByteVector qhA = five ? Vec.bytes(s, p + 16) : null; // qh[0..15]
-            ByteVector qhB = five ? Vec.bytes(s, p + 32) : null; // qh[16..31]
+            long p = row + 144L * b;
+            float d = Vec.f16(s, p), dmin = Vec.f16(s, p + 2);
+            int s0 = s.get(Vec.U32, p + 4), s1 = s.get(Vec.U32, p + 8), s2 = s.get(Vec.U32, p + 12);
             for (int c = 0; c < 4; c++) {
-                FloatVector d1 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c, 0));
-                FloatVector m1 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c, 1));
-                FloatVector d2 = FloatVector.broadcast(F, d * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 0));
-                FloatVector m2 = FloatVector.broadcast(F, -dmin * ScalarDequant.scaleMin(s, p + 4, 2 * c + 1, 1));
-                ByteVector qa = Vec.bytes(s, qs + 32L * c);
-                ByteVector qb = Vec.bytes(s, qs + 32L * c + 16);
-                ByteVector la = lo(qa), lb = lo(qb), ha = hi(qa), hb = hi(qb);
-                if (five) {
-                    ByteVector bitLo = ByteVector.broadcast(Vec.B, (byte) (1 << (2 * c)));
-                    ByteVector bitHi = ByteVector.broadcast(Vec.B, (byte) (1 << (2 * c + 1)));
-                    la = la.or(bit4Where(qhA, bitLo));
-                    lb = lb.or(bit4Where(qhB, bitLo));
-                    ha = ha.or(bit4Where(qhA, bitHi));
-                    hb = hb.or(bit4Where(qhB, bitHi));
-                }
-                int k = e + 64 * c;
-                if (out != null) {
-                    store16(la, d1, m1, out, o + k);
-                    store16(lb, d1, m1, out, o + k + 16);
-                    store16(ha, d2, m2, out, o + k + 32);
-                    store16(hb, d2, m2, out, o + k + 48);
-                } else {
-                    a0 = dot16Affine(la, d1, m1, x, xOff + k, a0);
-                    a1 = dot16Affine(lb, d1, m1, x, xOff + k + 16, a1);
-                    a2 = dot16Affine(ha, d2, m2, x, xOff + k + 32, a2);
-                    a3 = dot16Affine(hb, d2, m2, x, xOff + k + 48, a3);
+                FloatVector d1 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c, 0));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c, 1));
+                FloatVector d2 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 0));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 1));
+                int k = xOff + 256 * b + 64 * c;
+                for (int l = 0; l < 32; l += BN) {
+                    ByteVector q = Vec.bytes(s, p + 16 + 32L * c + l);
+                    a0 = dotNAffine(lo(q), d1, m1, x, k + l, a0);
+                    a1 = dotNAffine(hi(q), d2, m2, x, k + 32 + l, a1);
                 }
             }
         }
-        return QuantMath.sum(a0, a1, a2, a3);
+        return Vec.sum(a0.add(a1));
     }
 
-    /**
-     * Q6_K ([ql 128][qh 64][scales int8 16][d f16], 210 B; d last, scales signed). For half n and
-     * l = 16g..16g+15: q1 = ql[l] low | qh bits 0-1, q2 = ql[l+32] low | bits 2-3, q3 = ql[l] high | bits 4-5,
-     * q4 = ql[l+32] high | bits 6-7, at elements 128n + l (+32, +64, +96); scale index = element / 16.
-     */
-    static float q6k(MemorySegment s, long row, int nb, float[] x, int xOff, float[] out, int o) {
-        FloatVector a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
+    static void dequantQ4K(MemorySegment s, long row, int nb, float[] out, int o) {
         for (int b = 0; b < nb; b++) {
-            long p = row + 210L * b;
-            float d = Vec.f16(s, p + 208);
-            for (int n = 0; n < 2; n++) {
-                for (int g = 0; g < 2; g++) {
-                    int l = 16 * g;
-                    ByteVector la = Vec.bytes(s, p + 64L * n + l);
-                    ByteVector lb = Vec.bytes(s, p + 64L * n + 32 + l);
-                    ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
-                    ByteVector q1 = lo(la).or(h.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q2 = lo(lb).or(h.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q3 = hi(la).or(h.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = hi(lb).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    int k = 256 * b + 128 * n + l;
-                    FloatVector s1 = scale(s, p, d, k - 256 * b);
-                    FloatVector s2 = scale(s, p, d, k - 256 * b + 32);
-                    FloatVector s3 = scale(s, p, d, k - 256 * b + 64);
-                    FloatVector s4 = scale(s, p, d, k - 256 * b + 96);
-                    if (out != null) {
-                        store16(q1, s1, ZERO, out, o + k);
-                        store16(q2, s2, ZERO, out, o + k + 32);
-                        store16(q3, s3, ZERO, out, o + k + 64);
-                        store16(q4, s4, ZERO, out, o + k + 96);
-                    } else {
-                        a0 = dot16(q1, x, xOff + k).fma(s1, a0);
-                        a1 = dot16(q2, x, xOff + k + 32).fma(s2, a1);
-                        a2 = dot16(q3, x, xOff + k + 64).fma(s3, a2);
-                        a3 = dot16(q4, x, xOff + k + 96).fma(s4, a3);
-                    }
+            long p = row + 144L * b;
+            float d = Vec.f16(s, p), dmin = Vec.f16(s, p + 2);
+            int s0 = s.get(Vec.U32, p + 4), s1 = s.get(Vec.U32, p + 8), s2 = s.get(Vec.U32, p + 12);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c, 0));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c, 1));
+                FloatVector d2 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 0));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 1));
+                int k = o + 256 * b + 64 * c;
+                for (int l = 0; l < 32; l += BN) {
+                    ByteVector q = Vec.bytes(s, p + 16 + 32L * c + l);
+                    storeN(lo(q), d1, m1, out, k + l);
+                    storeN(hi(q), d2, m2, out, k + 32 + l);
                 }
             }
         }
-        return QuantMath.sum(a0, a1, a2, a3);
+    }
+
+    static float dotQ5K(MemorySegment s, long row, int nb, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < nb; b++) {
+            long p = row + 176L * b;
+            float d = Vec.f16(s, p), dmin = Vec.f16(s, p + 2);
+            int s0 = s.get(Vec.U32, p + 4), s1 = s.get(Vec.U32, p + 8), s2 = s.get(Vec.U32, p + 12);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c, 0));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c, 1));
+                FloatVector d2 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 0));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 1));
+                int k = xOff + 256 * b + 64 * c;
+                for (int l = 0; l < 32; l += BN) {
+                    ByteVector q = Vec.bytes(s, p + 48 + 32L * c + l);
+                    ByteVector h = Vec.bytes(s, p + 16 + l);
+                    a0 = dotNAffine(lo(q).or(bit4(h, 2 * c)), d1, m1, x, k + l, a0);
+                    a1 = dotNAffine(hi(q).or(bit4(h, 2 * c + 1)), d2, m2, x, k + 32 + l, a1);
+                }
+            }
+        }
+        return Vec.sum(a0.add(a1));
+    }
+
+    static void dequantQ5K(MemorySegment s, long row, int nb, float[] out, int o) {
+        for (int b = 0; b < nb; b++) {
+            long p = row + 176L * b;
+            float d = Vec.f16(s, p), dmin = Vec.f16(s, p + 2);
+            int s0 = s.get(Vec.U32, p + 4), s1 = s.get(Vec.U32, p + 8), s2 = s.get(Vec.U32, p + 12);
+            for (int c = 0; c < 4; c++) {
+                FloatVector d1 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c, 0));
+                FloatVector m1 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c, 1));
+                FloatVector d2 = FloatVector.broadcast(F, d * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 0));
+                FloatVector m2 = FloatVector.broadcast(F, -dmin * QuantMath.scaleMin(s0, s1, s2, 2 * c + 1, 1));
+                int k = o + 256 * b + 64 * c;
+                for (int l = 0; l < 32; l += BN) {
+                    ByteVector q = Vec.bytes(s, p + 48 + 32L * c + l);
+                    ByteVector h = Vec.bytes(s, p + 16 + l);
+                    storeN(lo(q).or(bit4(h, 2 * c)), d1, m1, out, k + l);
+                    storeN(hi(q).or(bit4(h, 2 * c + 1)), d2, m2, out, k + 32 + l);
+                }
+            }
+        }
+    }
+
+    /** Element e of a Q6_K quarter: (nibble | 2 bits of qh at {@code shift} << 4) - 32, scaled by d·scales[e/16]. */
+    private static ByteVector q6(ByteVector nibble, ByteVector h, int shift) {
+        return nibble.or(h.lanewise(VectorOperators.LSHR, shift).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                .sub((byte) 32);
     }
 
     /** d · scales[element/16] broadcast (signed int8 scale). */
     private static FloatVector scale(MemorySegment s, long p, float d, int element) {
         return FloatVector.broadcast(F, d * s.get(ValueLayout.JAVA_BYTE, p + 192 + element / 16));
+    }
+
+    static float dotQ6K(MemorySegment s, long row, int nb, float[] x, int xOff) {
+        FloatVector zero = FloatVector.zero(F), acc = zero;
+        for (int b = 0; b < nb; b++) {
+            long p = row + 210L * b;
+            float d = Vec.f16(s, p + 208);
+            for (int e = 0; e < 256; e += BN) { // BN divides 16: one scale per piece
+                int n = e >> 7, quarter = (e >> 5) & 3, l = e & 31;
+                ByteVector ql = Vec.bytes(s, p + 64L * n + 32 * (quarter & 1) + l);
+                ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
+                ByteVector q = q6(ql.lanewise(VectorOperators.LSHR, 4 * (quarter >> 1)).and((byte) 0x0F), h, 2 * quarter);
+                acc = dotN(q, x, xOff + 256 * b + e, zero).fma(scale(s, p, d, e), acc);
+            }
+        }
+        return Vec.sum(acc);
+    }
+
+    static void dequantQ6K(MemorySegment s, long row, int nb, float[] out, int o) {
+        FloatVector zero = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            long p = row + 210L * b;
+            float d = Vec.f16(s, p + 208);
+            for (int e = 0; e < 256; e += BN) {
+                int n = e >> 7, quarter = (e >> 5) & 3, l = e & 31;
+                ByteVector ql = Vec.bytes(s, p + 64L * n + 32 * (quarter & 1) + l);
+                ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
+                ByteVector q = q6(ql.lanewise(VectorOperators.LSHR, 4 * (quarter >> 1)).and((byte) 0x0F), h, 2 * quarter);
+                storeN(q, scale(s, p, d, e), zero, out, o + 256 * b + e);
+            }
+        }
     }
 }

@@ -9,7 +9,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -25,31 +24,27 @@ final class Vec {
     static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     /** Shorts with as many lanes as {@link #F}: 64, 128 or 256 bits (F16/BF16 rows). */
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
-    /** Quant bytes are always loaded 16 at a time (there is no 32-bit byte species for L = 4). */
-    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
-    /** Float vectors per 16-byte group: 4, 2 or 1; castShape part numbers run 0..PARTS-1. */
-    static final int PARTS = 16 / L;
-
-    // Lane-swap shuffles for sum(): i ^ k, built only where k < L (the others are never used).
-    private static final VectorShuffle<Float> X8 = L > 8 ? VectorShuffle.fromOp(F, i -> i ^ 8) : null;
-    private static final VectorShuffle<Float> X4 = L > 4 ? VectorShuffle.fromOp(F, i -> i ^ 4) : null;
-    private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F, i -> i ^ 2);
-    private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F, i -> i ^ 1);
+    /** Quant bytes are loaded BN at a time: as many as float lanes (no 32-bit byte species: 8 when L = 4). */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    /** Bytes (= elements) per quant load: 8 or 16. */
+    static final int BN = B.length();
+    /** Float vectors per quant load: 1, or 2 when L = 4 (castShape parts 0 and 1). */
+    static final int PARTS = BN / L;
 
     /**
-     * Sum of the lanes in a fixed butterfly order. {@code reduceLanes(ADD)} leaves the float order
+     * Sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} leaves the float order
      * unspecified (interpreter and C2 differ), which would make results depend on JIT timing.
      */
     static float sum(FloatVector v) {
-        if (L > 8) {
-            v = v.add(v.rearrange(X8));
+        float s = (v.lane(0) + v.lane(1)) + (v.lane(2) + v.lane(3));
+        if (L >= 8) {
+            s += (v.lane(4) + v.lane(5)) + (v.lane(6) + v.lane(7));
         }
-        if (L > 4) {
-            v = v.add(v.rearrange(X4));
+        if (L >= 16) {
+            s += ((v.lane(8) + v.lane(9)) + (v.lane(10) + v.lane(11)))
+                    + ((v.lane(12) + v.lane(13)) + (v.lane(14) + v.lane(15)));
         }
-        v = v.add(v.rearrange(X2));
-        v = v.add(v.rearrange(X1));
-        return v.lane(0);
+        return s;
     }
 
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -62,12 +57,16 @@ final class Vec {
         return Float.float16ToFloat(seg.get(U16, off));
     }
 
-    /** 16 bytes starting at {@code off}. */
+    /** BN bytes starting at {@code off}. */
     static ByteVector bytes(MemorySegment seg, long off) {
         return ByteVector.fromMemorySegment(B, seg, off, LE);
     }
 
-    /** Lanes {@code p*L .. p*L+L-1} of a 16-byte vector as floats (signed bytes). */
+    /**
+     * Lanes {@code p*L .. p*L+L-1} of a BN-byte vector as floats (signed bytes). Callers pass literal part
+     * numbers: castShape is only intrinsified for parse-time constant parts (a loop counter is not one).
+     * With PARTS == 1 this is a same-lane-count conversion, the cheapest form for C2's node budget.
+     */
     static FloatVector part(ByteVector b, int p) {
         return (FloatVector) b.castShape(F, p);
     }

@@ -106,10 +106,22 @@ public final class WeightMatrix {
         ScalarDequant.blocks(type, data, rowBytes * row, blocksPerRow, out, off);
     }
 
-    /** Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only. */
+    /**
+     * Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only.
+     *
+     * <p>JIT note (a precaution): the bytecode is kept above C2's FreqInlineSize (325 bytes) so callers never
+     * inline this method and each kernel is compiled here, in a small unit. Vector API code expands to many
+     * nodes before its intrinsics collapse; past C2's inlining node budget the vector ops fall back to
+     * allocating Java code (measured 20-50x slower while tuning, see QuantMath). Re-check with
+     * -XX:+PrintInlining before shrinking it.
+     */
     public float dot(int row, float[] x, int xOff) {
-        Objects.checkIndex(row, rows);
-        Objects.checkFromIndexSize(xOff, cols, x.length);
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row " + row + " out of [0, " + rows + ") in " + name);
+        }
+        if (xOff < 0 || xOff > x.length - cols) {
+            throw new IndexOutOfBoundsException("x[" + xOff + " .. +" + cols + ") out of " + x.length + " in " + name);
+        }
         long p = rowBytes * row;
         int nb = blocksPerRow;
         return switch (type) {
@@ -119,11 +131,11 @@ public final class WeightMatrix {
             case Q8_0 -> Block32Kernels.dotQ8_0(data, p, nb, x, xOff);
             case Q4_0 -> Block32Kernels.dotQ4_0(data, p, nb, x, xOff);
             case Q4_1 -> Block32Kernels.dotQ4_1(data, p, nb, x, xOff);
-            case Q5_0 -> Block32Kernels.dotQ5(data, p, nb, x, xOff, false);
-            case Q5_1 -> Block32Kernels.dotQ5(data, p, nb, x, xOff, true);
-            case Q4_K -> KQuantKernels.q45k(data, p, nb, x, xOff, null, 0, false);
-            case Q5_K -> KQuantKernels.q45k(data, p, nb, x, xOff, null, 0, true);
-            case Q6_K -> KQuantKernels.q6k(data, p, nb, x, xOff, null, 0);
+            case Q5_0 -> Block32Kernels.dotQ5_0(data, p, nb, x, xOff);
+            case Q5_1 -> Block32Kernels.dotQ5_1(data, p, nb, x, xOff);
+            case Q4_K -> KQuantKernels.dotQ4K(data, p, nb, x, xOff);
+            case Q5_K -> KQuantKernels.dotQ5K(data, p, nb, x, xOff);
+            case Q6_K -> KQuantKernels.dotQ6K(data, p, nb, x, xOff);
             default -> throw new AssertionError(type);
         };
     }
@@ -155,11 +167,11 @@ public final class WeightMatrix {
             case Q8_0 -> Block32Kernels.dequantQ8_0(data, p, nb, out, off);
             case Q4_0 -> Block32Kernels.dequantQ4_0(data, p, nb, out, off);
             case Q4_1 -> Block32Kernels.dequantQ4_1(data, p, nb, out, off);
-            case Q5_0 -> Block32Kernels.dequantQ5(data, p, nb, out, off, false);
-            case Q5_1 -> Block32Kernels.dequantQ5(data, p, nb, out, off, true);
-            case Q4_K -> KQuantKernels.q45k(data, p, nb, null, 0, out, off, false);
-            case Q5_K -> KQuantKernels.q45k(data, p, nb, null, 0, out, off, true);
-            case Q6_K -> KQuantKernels.q6k(data, p, nb, null, 0, out, off);
+            case Q5_0 -> Block32Kernels.dequantQ5_0(data, p, nb, out, off);
+            case Q5_1 -> Block32Kernels.dequantQ5_1(data, p, nb, out, off);
+            case Q4_K -> KQuantKernels.dequantQ4K(data, p, nb, out, off);
+            case Q5_K -> KQuantKernels.dequantQ5K(data, p, nb, out, off);
+            case Q6_K -> KQuantKernels.dequantQ6K(data, p, nb, out, off);
             default -> throw new AssertionError(type);
         }
     }
