@@ -98,7 +98,7 @@ final class BenchCommand implements Callable<Integer> {
             if (prompt > m.config().contextLength() || gen > m.config().contextLength()) {
                 throw new UserError("-p/-n exceed the model's context length " + m.config().contextLength());
             }
-            double readGbs = Ceilings.readBandwidth(pool, model, ceilingBytes, ceilingMillis);
+            double readGbs = Ceilings.readBandwidth(pool, m.gguf().segment(), ceilingBytes, ceilingMillis);
             double fmaGflops = Ceilings.fmaThroughput(pool, ceilingMillis);
 
             Random rnd = new Random(1234);
@@ -264,11 +264,12 @@ final class BenchCommand implements Callable<Integer> {
          * has at least {@code minBytes}, else a temporary file of {@code minBytes} (deleted afterwards). One
          * untimed pass faults the pages in; then the best of the timed passes run for {@code millis}.
          */
-        static double readBandwidth(Parallel pool, Path model, long minBytes, long millis) throws IOException {
-            Path file = model;
-            Path tmp = null;
-            if (Files.size(model) < minBytes) {
-                tmp = Files.createTempFile("lfm2vl-bench-", ".bin");
+        static double readBandwidth(Parallel pool, MemorySegment model, long minBytes, long millis) throws IOException {
+            if (model.byteSize() >= minBytes) {
+                return readBandwidth(pool, model, millis); // the model's own mapping: no second copy in the RSS
+            }
+            Path tmp = Files.createTempFile("lfm2vl-bench-", ".bin");
+            try {
                 try (OutputStream os = Files.newOutputStream(tmp)) {
                     byte[] chunk = new byte[1 << 20];
                     new Random(7).nextBytes(chunk);
@@ -276,11 +277,18 @@ final class BenchCommand implements Callable<Integer> {
                         os.write(chunk, 0, (int) Math.min(chunk.length, minBytes - done));
                     }
                 }
-                file = tmp;
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
+                    return readBandwidth(pool, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size() / 4096 * 4096, arena), millis);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
             }
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
-                long size = ch.size() / 4096 * 4096;
-                MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        }
+
+        /** Best GB/s of summing {@code seg} (mapped) over the pool's threads for at least {@code millis}. */
+        private static double readBandwidth(Parallel pool, MemorySegment seg, long millis) {
+            {
+                long size = seg.byteSize() / 64 * 64;
                 int tasks = pool.threads();
                 long[] sink = new long[tasks];
                 Parallel.Task pass = task -> {
@@ -307,10 +315,6 @@ final class BenchCommand implements Callable<Integer> {
                     System.err.print(""); // keep the sums alive
                 }
                 return best;
-            } finally {
-                if (tmp != null) {
-                    Files.deleteIfExists(tmp);
-                }
             }
         }
 
