@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
         versionProvider = Main.Version.class,
         description = "Run LiquidAI LFM2-VL vision-language models on the CPU, in pure Java, from GGUF files.",
         subcommands = {InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, ChatCommand.class, LogitsCommand.class,
+                SynthCommand.class, QuantizeCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  lfm2vl info model.gguf",

@@ -1,0 +1,399 @@
+package dev.lfm2vl.cli;
+
+import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.loader.GgufFile;
+import dev.lfm2vl.loader.GgufTensor;
+import dev.lfm2vl.runtime.Lfm2Model;
+import dev.lfm2vl.runtime.Lfm2State;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code lfm2vl bench} (llama-bench spirit): prompt processing (pp) and generation (tg) tokens/s of the text
+ * tower with random token ids, next to two machine ceilings measured in the same run: sequential read bandwidth
+ * of mapped memory and F32 FMA throughput.
+ */
+@Command(name = "bench",
+        description = "Measure prompt processing (ppN) and generation (tgN) speed, with the machine's read-bandwidth and FMA ceilings.",
+        mixinStandardHelpOptions = true,
+        footer = {"", "tg is bounded by read bandwidth / weight bytes per token; pp by FMA peak / (2 x params) per token.", "",
+                "Examples:",
+                "  lfm2vl bench -m LFM2-VL-3B-Q4_0.gguf",
+                "  lfm2vl bench -m model.gguf -p 64 -n 16 -r 1 -t 2 --json"})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL.gguf", description = "Text model GGUF.")
+    Path model;
+
+    @Option(names = "--mmproj", paramLabel = "MMPROJ.gguf", description = "Vision projector GGUF (vision benchmarks: not implemented yet).")
+    Path mmproj;
+
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", defaultValue = "512", description = "Prompt tokens for pp (0 = skip; default ${DEFAULT-VALUE}).")
+    int prompt;
+
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", defaultValue = "128", description = "Generated tokens for tg (0 = skip; default ${DEFAULT-VALUE}).")
+    int gen;
+
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "3", description = "Repetitions of each test (default ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Option(names = "--ceiling-bytes", hidden = true, defaultValue = "1073741824", description = "Bytes of mapped memory the bandwidth ceiling reads.")
+    long ceilingBytes;
+
+    @Option(names = "--ceiling-ms", hidden = true, defaultValue = "1000", description = "Minimum duration of each ceiling measurement.")
+    long ceilingMillis;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (prompt < 0 || gen < 0 || reps < 1) {
+            throw new UserError("-p and -n must be >= 0 and -r >= 1");
+        }
+        if (ceilingBytes < 4096 || ceilingMillis < 1) {
+            throw new UserError("--ceiling-bytes must be >= 4096 and --ceiling-ms >= 1");
+        }
+        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (n < 1 || n > 1024) {
+            throw new UserError("--threads must be between 1 and 1024, got " + n);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (mmproj != null && !json) {
+            err.println("note: --mmproj given, but the vision benchmarks (vision512, ttft512) are not implemented yet");
+        }
+        try (Parallel pool = Parallel.create(n); Lfm2Model m = Lfm2Model.load(model, pool)) {
+            long weightBytes = weightBytesPerToken(m.gguf());
+            long params = weightParamsPerToken(m.gguf());
+            int ctx = Math.min(m.config().contextLength(), Math.max(1, Math.max(prompt, gen)));
+            if (prompt > m.config().contextLength() || gen > m.config().contextLength()) {
+                throw new UserError("-p/-n exceed the model's context length " + m.config().contextLength());
+            }
+            double readGbs = Ceilings.readBandwidth(pool, m.gguf().segment(), ceilingBytes, ceilingMillis);
+            double fmaGflops = Ceilings.fmaThroughput(pool, ceilingMillis);
+
+            Random rnd = new Random(1234);
+            float[] logits = new float[m.config().vocabSize()];
+            // warm-up (JIT, page faults of the mapped weights): a short batch and a few single tokens
+            Lfm2State warm = m.newState(ctx);
+            int w = Math.min(8, Math.max(1, prompt));
+            m.forward(warm, randomTokens(rnd, w, m.config().vocabSize()), 0, Math.min(w, ctx), logits);
+            List<Map<String, Object>> results = new ArrayList<>();
+            if (prompt > 0) {
+                double[] tps = new double[reps];
+                for (int r = 0; r < reps; r++) {
+                    int[] ids = randomTokens(rnd, prompt, m.config().vocabSize());
+                    Lfm2State st = m.newState(ctx);
+                    long t0 = System.nanoTime();
+                    m.forward(st, ids, 0, prompt, logits);
+                    tps[r] = prompt / ((System.nanoTime() - t0) / 1e9);
+                }
+                results.add(result("pp" + prompt, tps));
+            }
+            if (gen > 0) {
+                double[] tps = new double[reps];
+                for (int r = 0; r < reps; r++) {
+                    int[] ids = randomTokens(rnd, gen, m.config().vocabSize());
+                    Lfm2State st = m.newState(ctx);
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < gen; i++) {
+                        m.forward(st, ids, i, 1, logits);
+                    }
+                    tps[r] = gen / ((System.nanoTime() - t0) / 1e9);
+                }
+                results.add(result("tg" + gen, tps));
+            }
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("threads", n);
+            Map<String, Object> ceilings = new LinkedHashMap<>();
+            ceilings.put("read_gb_s", round(readGbs));
+            ceilings.put("fma_gflop_s", round(fmaGflops));
+            report.put("ceilings", ceilings);
+            report.put("weight_bytes_per_token", weightBytes);
+            report.put("results", results);
+            report.put("peak_rss_bytes", peakRss());
+            if (json) {
+                out.println(JsonWriter.write(report, false).replace("\n", "")); // one line; strings escape their newlines
+            } else {
+                printTable(out, report, weightBytes, params, readGbs, fmaGflops);
+            }
+        }
+        return Main.EXIT_OK;
+    }
+
+    private static Map<String, Object> result(String test, double[] tps) {
+        double mean = 0;
+        for (double v : tps) {
+            mean += v;
+        }
+        mean /= tps.length;
+        double var = 0;
+        for (double v : tps) {
+            var += (v - mean) * (v - mean);
+        }
+        double sd = tps.length > 1 ? Math.sqrt(var / (tps.length - 1)) : 0;
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("test", test);
+        r.put("tokens_per_s", round(mean));
+        r.put("stddev", round(sd));
+        return r;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private static int[] randomTokens(Random rnd, int n, int vocab) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rnd.nextInt(vocab);
+        }
+        return ids;
+    }
+
+    private void printTable(PrintWriter out, Map<String, Object> report, long weightBytes, long params, double readGbs, double fmaGflops) {
+        double tgCeiling = readGbs * 1e9 / weightBytes;
+        out.printf(Locale.ROOT, "model: %s%n", model.getFileName());
+        out.printf(Locale.ROOT, "threads: %s   weights/token: %.1f MB (%.3f B params)   peak RSS: %.1f MB%n",
+                report.get("threads"), weightBytes / 1e6, params / 1e9, ((Number) report.get("peak_rss_bytes")).longValue() / 1e6);
+        out.printf(Locale.ROOT, "ceilings: read %.2f GB/s (mapped) -> tg <= %.2f tok/s;  FMA %.1f GFLOP/s -> pp <= %.2f tok/s%n",
+                readGbs, tgCeiling, fmaGflops, fmaGflops * 1e9 / (2.0 * params));
+        out.printf(Locale.ROOT, "%-8s %14s %10s %10s  %s%n", "test", "tokens/s", "stddev", "ratio", "of ceiling");
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> results = (List<Map<String, Object>>) report.get("results");
+        for (Map<String, Object> r : results) {
+            String test = (String) r.get("test");
+            double tps = ((Number) r.get("tokens_per_s")).doubleValue();
+            double ratio;
+            String what;
+            if (test.startsWith("tg")) {
+                ratio = tps / tgCeiling;
+                what = String.format(Locale.ROOT, "%.2f GB/s effective weight read", tps * weightBytes / 1e9);
+            } else {
+                ratio = 2.0 * params * tps / (fmaGflops * 1e9);
+                what = String.format(Locale.ROOT, "%.1f GFLOP/s (2 x params x tokens/s)", 2.0 * params * tps / 1e9);
+            }
+            out.printf(Locale.ROOT, "%-8s %14.2f %10.2f %9.1f%%  %s%n", test, tps, ((Number) r.get("stddev")).doubleValue(), 100 * ratio, what);
+        }
+    }
+
+    /** Whether the text model reuses token_embd.weight as its LM head (no output.weight). */
+    private static boolean tied(GgufFile f) {
+        return !f.hasTensor("output.weight");
+    }
+
+    /**
+     * Bytes of every matrix a decoded token reads: all tensors of rank >= 2, the tied embedding once (as the LM
+     * head); an untied token_embd.weight is skipped (a token reads one row of it).
+     */
+    static long weightBytesPerToken(GgufFile f) {
+        long n = 0;
+        for (GgufTensor t : f.tensors()) {
+            if (t.rank() >= 2 && (tied(f) || !t.name().equals("token_embd.weight"))) {
+                n += t.byteSize();
+            }
+        }
+        return n;
+    }
+
+    /** Elements of the same matrices (multiply-adds per token). */
+    static long weightParamsPerToken(GgufFile f) {
+        long n = 0;
+        for (GgufTensor t : f.tensors()) {
+            if (t.rank() >= 2 && (tied(f) || !t.name().equals("token_embd.weight"))) {
+                n += t.elementCount();
+            }
+        }
+        return n;
+    }
+
+    /** Linux: VmHWM of /proc/self/status in bytes; -1 elsewhere. */
+    static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    String[] parts = line.substring(6).trim().split("\\s+");
+                    return Long.parseLong(parts[0]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
+    }
+
+    /** The two machine ceilings (the jmh MemoryBandwidthBenchmark / FmaThroughputBenchmark ideas, in-process). */
+    static final class Ceilings {
+        private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+        private static final int ACCUMULATORS = 12;
+
+        private Ceilings() {}
+
+        /**
+         * GB/s of summing mapped memory with the Vector API over the pool's threads: the model file itself when it
+         * has at least {@code minBytes}, else a temporary file of {@code minBytes} (deleted afterwards). One
+         * untimed pass faults the pages in; then the best of the timed passes run for {@code millis}.
+         */
+        static double readBandwidth(Parallel pool, MemorySegment model, long minBytes, long millis) throws IOException {
+            if (model.byteSize() >= minBytes) {
+                return readBandwidth(pool, model, millis); // the model's own mapping: no second copy in the RSS
+            }
+            Path tmp = Files.createTempFile("lfm2vl-bench-", ".bin");
+            try {
+                try (OutputStream os = Files.newOutputStream(tmp)) {
+                    byte[] chunk = new byte[1 << 20];
+                    new Random(7).nextBytes(chunk);
+                    for (long done = 0; done < minBytes; done += chunk.length) {
+                        os.write(chunk, 0, (int) Math.min(chunk.length, minBytes - done));
+                    }
+                }
+                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
+                    return readBandwidth(pool, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size() / 4096 * 4096, arena), millis);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        }
+
+        /** Best GB/s of summing {@code seg} (mapped) over the pool's threads for at least {@code millis}. */
+        private static double readBandwidth(Parallel pool, MemorySegment seg, long millis) {
+            {
+                long size = seg.byteSize() / 64 * 64;
+                int tasks = pool.threads();
+                long[] sink = new long[tasks];
+                Parallel.Task pass = task -> {
+                    long from = size * task / tasks / 64 * 64;
+                    long to = task == tasks - 1 ? size : size * (task + 1) / tasks / 64 * 64;
+                    sink[task] += sum(seg, from, to);
+                };
+                // JIT warm-up of the kernel on the first MiB, then one untimed pass for the page faults
+                MemorySegment head = seg.asSlice(0, Math.min(size, 1 << 20));
+                for (int i = 0; i < 200; i++) {
+                    sink[0] += sum(head, 0, head.byteSize());
+                }
+                pool.run(tasks, pass);
+                double best = 0;
+                long deadline = System.nanoTime() + millis * 1_000_000;
+                int passes = 0;
+                do {
+                    long t0 = System.nanoTime();
+                    pool.run(tasks, pass);
+                    best = Math.max(best, size / ((System.nanoTime() - t0) / 1e9) / 1e9);
+                    passes++;
+                } while (passes < 2 || System.nanoTime() < deadline);
+                if (sink[0] == 42) {
+                    System.err.print(""); // keep the sums alive
+                }
+                return best;
+            }
+        }
+
+        /** Sum of the longs in [from, to) (64-byte aligned bounds), four independent vector accumulators. */
+        private static long sum(MemorySegment seg, long from, long to) {
+            int step = LONGS.vectorByteSize();
+            LongVector a0 = LongVector.zero(LONGS);
+            LongVector a1 = a0;
+            LongVector a2 = a0;
+            LongVector a3 = a0;
+            long p = from;
+            for (; p + 4L * step <= to; p += 4L * step) {
+                a0 = a0.add(LongVector.fromMemorySegment(LONGS, seg, p, ByteOrder.LITTLE_ENDIAN));
+                a1 = a1.add(LongVector.fromMemorySegment(LONGS, seg, p + step, ByteOrder.LITTLE_ENDIAN));
+                a2 = a2.add(LongVector.fromMemorySegment(LONGS, seg, p + 2L * step, ByteOrder.LITTLE_ENDIAN));
+                a3 = a3.add(LongVector.fromMemorySegment(LONGS, seg, p + 3L * step, ByteOrder.LITTLE_ENDIAN));
+            }
+            long s = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+            for (; p + 8 <= to; p += 8) {
+                s += seg.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, p);
+            }
+            return s;
+        }
+
+        /**
+         * GFLOP/s of independent F32 vector FMA chains on every pool thread (no memory traffic): calibrates an
+         * iteration count to about a quarter of {@code millis}, then keeps the best of the runs over {@code millis}.
+         */
+        static double fmaThroughput(Parallel pool, long millis) {
+            int tasks = pool.threads();
+            float[] sink = new float[tasks];
+            long[] iters = {1 << 12};
+            Parallel.Task run = task -> sink[task] += fmaLoop(iters[0], task);
+            // JIT warm-up on the caller, then calibration over the pool
+            for (int i = 0; i < 200; i++) {
+                sink[0] += fmaLoop(2000, i);
+            }
+            long quarter = Math.max(1, millis / 4) * 1_000_000;
+            while (true) {
+                long t0 = System.nanoTime();
+                pool.run(tasks, run);
+                if (System.nanoTime() - t0 >= quarter || iters[0] > (1L << 40)) {
+                    break;
+                }
+                iters[0] *= 2;
+            }
+            double best = 0;
+            long deadline = System.nanoTime() + millis * 1_000_000;
+            int runs = 0;
+            do {
+                long t0 = System.nanoTime();
+                pool.run(tasks, run);
+                double flops = 2.0 * FLOATS.length() * ACCUMULATORS * iters[0] * tasks;
+                best = Math.max(best, flops / ((System.nanoTime() - t0) / 1e9) / 1e9);
+                runs++;
+            } while (runs < 2 || System.nanoTime() < deadline);
+            if (sink[0] == 42f) {
+                System.err.print("");
+            }
+            return best;
+        }
+
+        /** {@code iters} rounds of 12 independent acc = acc * a + b (converges, no overflow or denormals). */
+        private static float fmaLoop(long iters, int seed) {
+            FloatVector a = FloatVector.broadcast(FLOATS, 0.999f);
+            FloatVector b = FloatVector.broadcast(FLOATS, 1e-3f + seed * 1e-6f);
+            FloatVector c0 = FloatVector.broadcast(FLOATS, 0.1f), c1 = FloatVector.broadcast(FLOATS, 0.2f);
+            FloatVector c2 = FloatVector.broadcast(FLOATS, 0.3f), c3 = FloatVector.broadcast(FLOATS, 0.4f);
+            FloatVector c4 = FloatVector.broadcast(FLOATS, 0.5f), c5 = FloatVector.broadcast(FLOATS, 0.6f);
+            FloatVector c6 = FloatVector.broadcast(FLOATS, 0.7f), c7 = FloatVector.broadcast(FLOATS, 0.8f);
+            FloatVector c8 = FloatVector.broadcast(FLOATS, 0.9f), c9 = FloatVector.broadcast(FLOATS, 1.0f);
+            FloatVector c10 = FloatVector.broadcast(FLOATS, 1.1f), c11 = FloatVector.broadcast(FLOATS, 1.2f);
+            for (long i = 0; i < iters; i++) {
+                c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+                c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+                c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
+            }
+            return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+                    .reduceLanes(VectorOperators.ADD);
+        }
+    }
+}
