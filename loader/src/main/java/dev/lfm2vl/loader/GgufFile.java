@@ -292,7 +292,8 @@ public final class GgufFile implements AutoCloseable {
         return new GgufFile(source, arena, seg, version, metadata, alignment, dataStart, tensors);
     }
 
-    static long alignUp(long x, long alignment) {
+    /** {@code x} rounded up to a multiple of {@code alignment}. */
+    public static long alignUp(long x, long alignment) {
         return (x + alignment - 1) / alignment * alignment;
     }
 

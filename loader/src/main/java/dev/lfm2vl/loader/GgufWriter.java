@@ -111,8 +111,14 @@ public final class GgufWriter {
         }
     }
 
-    private void writeTo(FileChannel ch) throws IOException {
-        long alignment = alignment();
+    /** A tensor's entry in the header: name, type, shape in ggml order, offset from the data start. */
+    public record TensorInfo(String name, GgmlType type, long[] shape, long offset) {}
+
+    /**
+     * The header of a GGUF file: magic, version, counts, metadata, tensor infos, zero-padded to the aligned data
+     * start (so the first tensor's data follows the returned bytes). Shared by every writer of the project.
+     */
+    public static ByteBuffer header(int version, Map<String, GgufValue> metadata, List<TensorInfo> tensors, long alignment) {
         Out out = new Out();
         out.u32(GgufFile.MAGIC);
         out.u32(version);
@@ -123,8 +129,34 @@ public final class GgufWriter {
             out.u32(e.getValue().type().id);
             out.value(e.getValue().type(), e.getValue().value());
         }
+        for (TensorInfo t : tensors) {
+            out.string(t.name());
+            out.u32(t.shape().length);
+            for (long d : t.shape()) {
+                out.u64(d);
+            }
+            out.u32(t.type().id);
+            out.u64(t.offset());
+        }
+        long dataStart = GgufFile.alignUp(out.size(), alignment);
+        while (out.size() < dataStart) {
+            out.u8(0);
+        }
+        return out.buffer();
+    }
+
+    /** Writes every byte of {@code b} at {@code pos}. */
+    public static void writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) {
+            pos += ch.write(b, pos);
+        }
+    }
+
+    private void writeTo(FileChannel ch) throws IOException {
+        long alignment = alignment();
         long next = 0;
         long[] offsets = new long[tensors.size()];
+        List<TensorInfo> infos = new ArrayList<>();
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
             long off = t.offset >= 0 ? t.offset : next;
@@ -133,19 +165,11 @@ public final class GgufWriter {
             }
             offsets[i] = off;
             next = Math.max(next, GgufFile.alignUp(off + t.data.byteSize(), alignment));
-            out.string(t.name);
-            out.u32(t.shape.length);
-            for (long d : t.shape) {
-                out.u64(d);
-            }
-            out.u32(t.type.id);
-            out.u64(off);
+            infos.add(new TensorInfo(t.name, t.type, t.shape, off));
         }
-        long dataStart = GgufFile.alignUp(out.size(), alignment);
-        while (out.size() < dataStart) {
-            out.u8(0);
-        }
-        writeFully(ch, out.buffer(), 0);
+        ByteBuffer head = header(version, metadata, infos, alignment);
+        long dataStart = head.remaining();
+        writeFully(ch, head, 0);
         ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
         MemorySegment chunkSeg = MemorySegment.ofBuffer(chunk);
         for (int i = 0; i < tensors.size(); i++) {
@@ -162,12 +186,6 @@ public final class GgufWriter {
             if (padded > t.data.byteSize()) {
                 writeFully(ch, ByteBuffer.allocate((int) (padded - t.data.byteSize())), pos + t.data.byteSize());
             }
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        while (b.hasRemaining()) {
-            pos += ch.write(b, pos);
         }
     }
 

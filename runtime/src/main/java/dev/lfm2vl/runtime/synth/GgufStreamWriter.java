@@ -6,15 +6,12 @@ import dev.lfm2vl.loader.GgmlType;
 import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufMetadata;
 import dev.lfm2vl.loader.GgufValue;
-import dev.lfm2vl.loader.GgufValue.GgufArray;
-import dev.lfm2vl.loader.GgufValueType;
+import dev.lfm2vl.loader.GgufWriter;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -141,35 +138,18 @@ public final class GgufStreamWriter {
     private void writeTo(FileChannel ch, Arena arena, Parallel pool, Progress progress) throws IOException {
         GgufValue a = metadata.get(GgufFile.ALIGNMENT_KEY);
         long alignment = a == null ? GgufFile.DEFAULT_ALIGNMENT : (Long) a.value();
-        Header out = new Header();
-        out.u32(GgufFile.MAGIC);
-        out.u32(3);
-        out.u64(tensors.size());
-        out.u64(metadata.size());
-        for (Map.Entry<String, GgufValue> e : metadata.entrySet()) {
-            out.string(e.getKey());
-            out.u32(e.getValue().type().id);
-            out.value(e.getValue().type(), e.getValue().value());
-        }
         long next = 0;
         long[] offsets = new long[tensors.size()];
+        List<GgufWriter.TensorInfo> infos = new ArrayList<>();
         for (int i = 0; i < tensors.size(); i++) {
             Entry t = tensors.get(i);
             offsets[i] = next;
-            next = alignUp(next + t.bytes(), alignment);
-            out.string(t.name);
-            out.u32(t.shape.length);
-            for (long d : t.shape) {
-                out.u64(d);
-            }
-            out.u32(t.type.id);
-            out.u64(offsets[i]);
+            next = GgufFile.alignUp(next + t.bytes(), alignment);
+            infos.add(new GgufWriter.TensorInfo(t.name, t.type, t.shape, offsets[i]));
         }
-        long dataStart = alignUp(out.size(), alignment);
-        while (out.size() < dataStart) {
-            out.u8(0);
-        }
-        writeFully(ch, out.buffer(), 0);
+        ByteBuffer head = GgufWriter.header(3, metadata, infos, alignment);
+        long dataStart = head.remaining();
+        GgufWriter.writeFully(ch, head, 0);
         long total = dataBytes();
         long done = 0;
         MemorySegment chunk = arena.allocate(CHUNK_BYTES, 64);
@@ -180,7 +160,7 @@ public final class GgufStreamWriter {
                 for (long d = 0; d < t.bytes(); ) {
                     long n = Math.min(CHUNK_BYTES, t.bytes() - d);
                     MemorySegment.copy(t.raw, d, chunk, 0, n);
-                    writeFully(ch, chunk.asSlice(0, n).asByteBuffer(), pos + d);
+                    GgufWriter.writeFully(ch, chunk.asSlice(0, n).asByteBuffer(), pos + d);
                     d += n;
                     done += n;
                     progress.update(done, total);
@@ -205,101 +185,16 @@ public final class GgufStreamWriter {
                         }
                     });
                     long bytes = n * rowBytes;
-                    writeFully(ch, buf.asSlice(0, bytes).asByteBuffer(), pos + r0 * rowBytes);
+                    GgufWriter.writeFully(ch, buf.asSlice(0, bytes).asByteBuffer(), pos + r0 * rowBytes);
                     done += bytes;
                     progress.update(done, total);
                 }
             }
-            long padded = alignUp(t.bytes(), alignment);
+            long padded = GgufFile.alignUp(t.bytes(), alignment);
             if (padded > t.bytes()) {
-                writeFully(ch, ByteBuffer.allocate((int) (padded - t.bytes())), pos + t.bytes());
+                GgufWriter.writeFully(ch, ByteBuffer.allocate((int) (padded - t.bytes())), pos + t.bytes());
             }
         }
     }
 
-    private static long alignUp(long x, long alignment) {
-        return (x + alignment - 1) / alignment * alignment;
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
-        while (b.hasRemaining()) {
-            pos += ch.write(b, pos);
-        }
-    }
-
-    /** A growable little-endian buffer for the header (metadata and tensor infos). */
-    private static final class Header {
-        private ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-
-        private void ensure(int n) {
-            if (buf.remaining() < n) {
-                ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + n)).order(ByteOrder.LITTLE_ENDIAN);
-                buf.flip();
-                bigger.put(buf);
-                buf = bigger;
-            }
-        }
-
-        int size() {
-            return buf.position();
-        }
-
-        ByteBuffer buffer() {
-            return buf.duplicate().flip();
-        }
-
-        void u8(int v) {
-            ensure(1);
-            buf.put((byte) v);
-        }
-
-        void u16(int v) {
-            ensure(2);
-            buf.putShort((short) v);
-        }
-
-        void u32(int v) {
-            ensure(4);
-            buf.putInt(v);
-        }
-
-        void u64(long v) {
-            ensure(8);
-            buf.putLong(v);
-        }
-
-        void string(String s) {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            u64(b.length);
-            ensure(b.length);
-            buf.put(b);
-        }
-
-        void value(GgufValueType type, Object v) {
-            switch (type) {
-                case UINT8, INT8 -> u8((int) (long) (Long) v);
-                case UINT16, INT16 -> u16((int) (long) (Long) v);
-                case UINT32, INT32 -> u32((int) (long) (Long) v);
-                case UINT64, INT64 -> u64((Long) v);
-                case FLOAT32 -> u32(Float.floatToRawIntBits((float) (double) (Double) v));
-                case FLOAT64 -> u64(Double.doubleToRawLongBits((Double) v));
-                case BOOL -> u8((Boolean) v ? 1 : 0);
-                case STRING -> string((String) v);
-                case ARRAY -> array((GgufArray) v);
-            }
-        }
-
-        void array(GgufArray a) {
-            u32(a.elementType().id);
-            u64(a.length());
-            switch (a.values()) {
-                case long[] xs -> { for (long x : xs) value(a.elementType(), x); }
-                case double[] xs -> { for (double x : xs) value(a.elementType(), x); }
-                case boolean[] xs -> { for (boolean x : xs) u8(x ? 1 : 0); }
-                case String[] xs -> { for (String x : xs) string(x); }
-                case GgufArray[] xs -> { for (GgufArray x : xs) array(x); }
-                default -> throw new IllegalStateException();
-            }
-        }
-    }
 }
