@@ -1,5 +1,6 @@
 package dev.lfm2vl.cli;
 
+import dev.lfm2vl.kernels.Activations;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.runtime.ImageLoadException;
 import dev.lfm2vl.runtime.ImageLoader;
@@ -37,6 +38,10 @@ final class VisionOptions {
     @Option(names = "--no-image-split", description = "Never split large images into 512-px tiles (hf mode; llama.cpp always splits).")
     boolean noImageSplit;
 
+    @Option(names = "--projector-gelu", paramLabel = "KIND", defaultValue = "tanh", converter = GeluConverter.class,
+            description = "GELU of the projector MLP: tanh (llama.cpp) or erf (Hugging Face) (default: ${DEFAULT-VALUE}).")
+    Activations.Gelu projectorGelu;
+
     @Option(names = "--verbose", description = "Print each image's resize, tile grid and image-token count on stderr.")
     boolean verbose;
 
@@ -48,6 +53,18 @@ final class VisionOptions {
                 case "hf" -> PreprocessMode.HF;
                 case "llama.cpp", "llamacpp", "llama_cpp" -> PreprocessMode.LLAMA_CPP;
                 default -> throw new picocli.CommandLine.TypeConversionException("expected hf or llama.cpp, got '" + value + "'");
+            };
+        }
+    }
+
+    /** Converts {@code tanh} / {@code erf}. */
+    static final class GeluConverter implements ITypeConverter<Activations.Gelu> {
+        @Override
+        public Activations.Gelu convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "tanh" -> Activations.Gelu.TANH;
+                case "erf" -> Activations.Gelu.ERF;
+                default -> throw new picocli.CommandLine.TypeConversionException("expected tanh or erf, got '" + value + "'");
             };
         }
     }
@@ -67,7 +84,7 @@ final class VisionOptions {
             if (text != null) {
                 v.checkCompatible(text);
             }
-            return v;
+            return v.withProjectorGelu(projectorGelu);
         } catch (IOException | RuntimeException e) {
             v.close();
             throw e;

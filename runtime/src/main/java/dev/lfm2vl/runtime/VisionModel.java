@@ -89,9 +89,6 @@ public final class VisionModel implements AutoCloseable {
 
     /** The image vectors of one entry: {@code [tokens][projectionDim]} row-major. */
     public float[] embed(ImageEntry entry) {
-        int p = config.patchSize();
-        int gw = entry.width() / p;
-        int gh = entry.height() / p;
         int tokens = tokens(entry.width(), entry.height());
         float[] out = new float[tokens * config.projectionDim()];
         embed(entry, out, 0);
