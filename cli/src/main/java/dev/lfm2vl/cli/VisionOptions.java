@@ -35,7 +35,7 @@ final class VisionOptions {
             description = "Most image tokens for a single image or thumbnail (default: ${DEFAULT-VALUE}).")
     int maxImageTokens;
 
-    @Option(names = "--no-image-split", description = "Never split large images into 512-px tiles (hf mode; llama.cpp always splits).")
+    @Option(names = "--no-image-split", description = "Never split large images into 512-px tiles (llama.cpp itself always splits).")
     boolean noImageSplit;
 
     @Option(names = "--projector-gelu", paramLabel = "KIND", defaultValue = "tanh", converter = GeluConverter.class,

@@ -30,6 +30,7 @@ public final class Projector {
     private final WeightMatrix fc2;
     private final float[] fc2B;
     private volatile Activations.Gelu gelu = Activations.Gelu.TANH;
+    private volatile boolean geluTable;
 
     private float[] merged = new float[0];
     private float[] hidden = new float[0];
@@ -69,6 +70,14 @@ public final class Projector {
         this.gelu = java.util.Objects.requireNonNull(kind, "kind");
     }
 
+    /**
+     * Emulate llama.cpp's CPU numerics: with TANH its F16-table GELU ({@link GeluTable}) instead of the exact formula,
+     * and activations rounded to F16 before products with F16 weights.
+     */
+    void setGeluTable(boolean on) {
+        this.geluTable = on;
+    }
+
     /** Output tokens for a {@code gh x gw} feature grid. */
     public int outputTokens(int gh, int gw) {
         return PixelUnshuffle.outputTokens(gh, gw, config.scaleFactor());
@@ -93,10 +102,20 @@ public final class Projector {
             Norms.layerNormRows(merged, 0, normW, normB, merged, 0, tokens, in, INPUT_NORM_EPS);
         }
         int p = fc1.rows();
+        if (geluTable) {
+            GeluTable.roundInputsForF16(fc1, merged, tokens * in);
+        }
         MatMul.matMul(fc1, merged, tokens, hidden, pool);
         Elementwise.addRows(hidden, 0, p, tokens, fc1B, p);
-        Activations.gelu(gelu, hidden, 0, hidden, 0, tokens * p);
+        if (geluTable && gelu == Activations.Gelu.TANH) {
+            GeluTable.apply(hidden, 0, tokens * p);
+        } else {
+            Activations.gelu(gelu, hidden, 0, hidden, 0, tokens * p);
+        }
         int dim = config.projectionDim();
+        if (geluTable) {
+            GeluTable.roundInputsForF16(fc2, hidden, tokens * p);
+        }
         if (outOff == 0) {
             MatMul.matMul(fc2, hidden, tokens, out, pool);
         } else {

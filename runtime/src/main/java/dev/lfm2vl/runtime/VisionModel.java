@@ -63,6 +63,18 @@ public final class VisionModel implements AutoCloseable {
     }
 
     /**
+     * Emulates llama.cpp's CPU numerics: the tanh GELUs (vision MLP and, when TANH, projector) through its F16 lookup
+     * table (input and output rounded to F16) instead of the exact float formula, and activations rounded to F16
+     * before products with F16 weights. About halves the distance to llama.cpp's embeddings (fixtures: ~7e-4 to
+     * ~3e-4 max abs), at the cost of being further from the true function. Off by default; for parity checks.
+     */
+    public VisionModel withLlamaCppGeluTable(boolean on) {
+        encoder.setGeluTable(on);
+        projector.setGeluTable(on);
+        return this;
+    }
+
+    /**
      * Checks that the image vectors fit the text model ({@code projection_dim == text hidden size}).
      *
      * @throws GgufFormatException naming both files and sizes otherwise
