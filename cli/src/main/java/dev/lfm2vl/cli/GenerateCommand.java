@@ -9,7 +9,9 @@ import dev.lfm2vl.runtime.Lfm2State;
 import dev.lfm2vl.runtime.PromptPart;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.Tokenizer;
+import dev.lfm2vl.runtime.VisionModel;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -25,13 +27,23 @@ import picocli.CommandLine.Model.CommandSpec;
         footer = {"", "Examples:",
                 "  lfm2vl generate -m model.gguf -p 'Write a haiku about Java.'",
                 "  lfm2vl generate -m model.gguf -p 'Hello' -n 32 --temp 0 --print-ids",
-                "  lfm2vl generate -m model.gguf --raw -p 'Once upon a time' --seed 42"})
+                "  lfm2vl generate -m model.gguf --raw -p 'Once upon a time' --seed 42",
+                "  lfm2vl generate -m model.gguf --mmproj mmproj.gguf --image photo.jpg -p 'What is in this image?'",
+                "  lfm2vl generate -m model.gguf --mmproj mmproj.gguf --image a.png --image b.png -p 'Compare <__media__> and <__media__>.'"})
 final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
 
     @Mixin
     SamplingOptions sampling;
+
+    @Mixin
+    VisionOptions vision;
+
+    @Option(names = "--image", paramLabel = "IMAGE",
+            description = "An image to ask about (repeatable; needs --mmproj). Each goes where the prompt has <__media__>, "
+                    + "or all before the prompt text if it has none.")
+    List<Path> images = new ArrayList<>();
 
     @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "PROMPT", description = "The user's message (or the raw text with --raw).")
     String prompt;
@@ -60,6 +72,12 @@ final class GenerateCommand implements Callable<Integer> {
         Sampler.Settings settings = sampling.settings();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (!images.isEmpty()) {
+            vision.pairedWith(options).requireMmproj("with --image");
+            if (raw) {
+                throw new UserError("--raw cannot be combined with --image (images need the chat template)");
+            }
+        }
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool)) {
             Tokenizer tokenizer;
             try {
@@ -67,25 +85,20 @@ final class GenerateCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new GgufFormatException(model.gguf().source() + ": " + e.getMessage());
             }
-            String text;
-            if (raw) {
-                text = prompt;
-            } else {
-                List<ChatTemplate.Message> messages = new ArrayList<>();
-                if (system != null) {
-                    messages.add(ChatTemplate.Message.system(system));
-                }
-                messages.add(ChatTemplate.Message.user(prompt));
-                text = ChatTemplate.render(messages, true);
-            }
-            int[] ids = tokenizer.encode(text, true, !raw);
             Lfm2State state = model.newState(options.contextSize(model.config().contextLength()));
-            Generator generator = new Generator(model, tokenizer);
-            Generator.Result r = generator.generate(state, List.of(new PromptPart.Tokens(ids)), new Sampler(model.config().vocabSize(), settings),
-                    maxTokens, (id, piece) -> {
-                        out.print(piece);
-                        out.flush();
-                    });
+            Generator.Listener listener = (id, piece) -> {
+                out.print(piece);
+                out.flush();
+            };
+            Generator.Result r;
+            if (!images.isEmpty()) {
+                try (VisionModel vm = vision.load(pool, model)) {
+                    ImageConversation conversation = new ImageConversation(model, tokenizer, vm, vision);
+                    r = conversation.answer(state, system, prompt, images, settings, maxTokens, listener, err);
+                }
+            } else {
+                r = generateText(model, tokenizer, state, settings, listener);
+            }
             out.println();
             out.flush();
             if (r.stopReason() == Generator.StopReason.CONTEXT_FULL) {
@@ -100,5 +113,24 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         return Main.EXIT_OK;
+    }
+
+    private Generator.Result generateText(Lfm2Model model, Tokenizer tokenizer, Lfm2State state, Sampler.Settings settings,
+                                          Generator.Listener listener) {
+        String text;
+        if (raw) {
+            text = prompt;
+        } else {
+            List<ChatTemplate.Message> messages = new ArrayList<>();
+            if (system != null) {
+                messages.add(ChatTemplate.Message.system(system));
+            }
+            messages.add(ChatTemplate.Message.user(prompt));
+            text = ChatTemplate.render(messages, true);
+        }
+        int[] ids = tokenizer.encode(text, true, !raw);
+        Generator generator = new Generator(model, tokenizer);
+        return generator.generate(state, List.of(new PromptPart.Tokens(ids)), new Sampler(model.config().vocabSize(), settings),
+                maxTokens, listener);
     }
 }

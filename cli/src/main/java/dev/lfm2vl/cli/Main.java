@@ -16,14 +16,17 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Run LiquidAI LFM2-VL vision-language models on the CPU, in pure Java, from GGUF files.",
-        subcommands = {InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, ChatCommand.class, LogitsCommand.class,
-                SynthCommand.class, QuantizeCommand.class, BenchCommand.class,
+        subcommands = {InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, CaptionCommand.class, ChatCommand.class,
+                EmbedImageCommand.class, LogitsCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  lfm2vl info model.gguf",
                 "  lfm2vl info --json --tensors mmproj.gguf",
                 "  lfm2vl tokenize -m model.gguf 'Hello world'",
-                "  lfm2vl generate -m model.gguf -p 'Write a haiku about Java.'"})
+                "  lfm2vl generate -m model.gguf -p 'Write a haiku about Java.'",
+                "  lfm2vl generate -m model.gguf --mmproj mmproj.gguf --image photo.jpg -p 'What is in this image?'",
+                "  lfm2vl caption -m model.gguf --mmproj mmproj.gguf photo1.jpg photo2.png",
+                "  lfm2vl embed-image -m model.gguf --mmproj mmproj.gguf photo.jpg --out photo.f32 --layout photo.json"})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;

@@ -1,0 +1,75 @@
+package dev.lfm2vl.cli;
+
+import dev.lfm2vl.runtime.ChatTemplate;
+import dev.lfm2vl.runtime.Generator;
+import dev.lfm2vl.runtime.ImagePreprocessor;
+import dev.lfm2vl.runtime.Lfm2Model;
+import dev.lfm2vl.runtime.Lfm2State;
+import dev.lfm2vl.runtime.MultimodalPrompt;
+import dev.lfm2vl.runtime.PreprocessedImage;
+import dev.lfm2vl.runtime.Sampler;
+import dev.lfm2vl.runtime.Tokenizer;
+import dev.lfm2vl.runtime.VisionModel;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The per-request work of the image commands, with the models loaded once: pre-process the images, build the chat
+ * prompt with one media slot per image, encode the images, and generate. {@code caption} calls {@link #answer} once
+ * per image; {@code generate --image} once with all images.
+ */
+final class ImageConversation {
+    private final Lfm2Model text;
+    private final Tokenizer tokenizer;
+    private final VisionModel vision;
+    private final ImagePreprocessor preprocessor;
+    private final VisionOptions options;
+    private final Generator generator;
+
+    ImageConversation(Lfm2Model text, Tokenizer tokenizer, VisionModel vision, VisionOptions options) {
+        this.text = text;
+        this.tokenizer = tokenizer;
+        this.vision = vision;
+        this.options = options;
+        this.preprocessor = options.preprocessor(vision);
+        this.generator = new Generator(text, tokenizer);
+    }
+
+    /** The prompt of one user message with {@code images} (markers in {@code user} are honoured, else prepended). */
+    MultimodalPrompt prompt(String system, String user, List<Path> images, PrintWriter err) {
+        List<PreprocessedImage> pre = new ArrayList<>(images.size());
+        for (Path p : images) {
+            pre.add(options.preprocess(preprocessor, p, err));
+        }
+        List<ChatTemplate.Message> messages = new ArrayList<>();
+        if (system != null) {
+            messages.add(ChatTemplate.Message.system(system));
+        }
+        messages.add(ChatTemplate.Message.user(user, images.size()));
+        List<ChatTemplate.Piece> pieces;
+        try {
+            pieces = ChatTemplate.pieces(messages, true);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        return MultimodalPrompt.build(pieces, tokenizer, pre, true);
+    }
+
+    /**
+     * Answers {@code user} about {@code images} in a fresh conversation on {@code state} (reset first), streaming
+     * through {@code listener}.
+     */
+    Generator.Result answer(Lfm2State state, String system, String user, List<Path> images, Sampler.Settings settings,
+                            int maxTokens, Generator.Listener listener, PrintWriter err) {
+        MultimodalPrompt prompt = prompt(system, user, images, err);
+        state.reset();
+        if (prompt.positions() > state.capacity()) {
+            throw new UserError("the prompt takes " + prompt.positions() + " positions (" + prompt.imageTokens()
+                    + " for images) but the context holds " + state.capacity() + "; raise --ctx-size or lower --max-image-tokens");
+        }
+        Sampler sampler = new Sampler(text.config().vocabSize(), settings);
+        return generator.generate(state, prompt.parts(prompt.embed(vision)), sampler, maxTokens, listener);
+    }
+}

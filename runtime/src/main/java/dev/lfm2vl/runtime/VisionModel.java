@@ -1,0 +1,136 @@
+package dev.lfm2vl.runtime;
+
+import dev.lfm2vl.kernels.Activations;
+import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.loader.GgufFile;
+import dev.lfm2vl.loader.GgufFormatException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An LFM2-VL vision projector GGUF ("mmproj"): {@link VisionConfig}, the {@link SiglipEncoder} and the
+ * {@link Projector}. {@link #embed(ImageEntry)} turns one pre-processed entry into its image vectors
+ * ({@code [tokens][projectionDim]}, row-major), ready to be fed as input embeddings of the text model.
+ * Not thread-safe (the encoder reuses its buffers); the matrix work is spread over the pool.
+ */
+public final class VisionModel implements AutoCloseable {
+    private final GgufFile gguf;
+    private final VisionConfig config;
+    private final SiglipEncoder encoder;
+    private final Projector projector;
+    private float[] features = new float[0];
+
+    private VisionModel(GgufFile gguf, Parallel pool) throws GgufFormatException {
+        this.gguf = gguf;
+        this.config = VisionConfig.from(gguf);
+        this.encoder = new SiglipEncoder(gguf, config, pool);
+        this.projector = new Projector(gguf, config, pool);
+    }
+
+    /** Maps an mmproj GGUF and checks its metadata and tensors. */
+    public static VisionModel load(Path path, Parallel pool) throws IOException {
+        GgufFile gguf = GgufFile.open(path);
+        try {
+            return new VisionModel(gguf, pool);
+        } catch (IOException | RuntimeException e) {
+            gguf.close();
+            throw e;
+        }
+    }
+
+    public VisionConfig config() {
+        return config;
+    }
+
+    public GgufFile gguf() {
+        return gguf;
+    }
+
+    public SiglipEncoder encoder() {
+        return encoder;
+    }
+
+    public Projector projector() {
+        return projector;
+    }
+
+    /** Selects the projector's GELU: TANH (llama.cpp, default) or ERF (HF). */
+    public VisionModel withProjectorGelu(Activations.Gelu kind) {
+        projector.setGelu(kind);
+        return this;
+    }
+
+    /**
+     * Emulates llama.cpp's CPU numerics: the tanh GELUs (vision MLP and, when TANH, projector) through its F16 lookup
+     * table (input and output rounded to F16) instead of the exact float formula, and activations rounded to F16
+     * before products with F16 weights. About halves the distance to llama.cpp's embeddings (fixtures: ~7e-4 to
+     * ~3e-4 max abs), at the cost of being further from the true function. Off by default; for parity checks.
+     */
+    public VisionModel withLlamaCppGeluTable(boolean on) {
+        encoder.setGeluTable(on);
+        projector.setGeluTable(on);
+        return this;
+    }
+
+    /**
+     * Checks that the image vectors fit the text model ({@code projection_dim == text hidden size}).
+     *
+     * @throws GgufFormatException naming both files and sizes otherwise
+     */
+    public void checkCompatible(Lfm2Model text) throws GgufFormatException {
+        if (config.projectionDim() != text.config().dim()) {
+            throw new GgufFormatException("the vision projector " + gguf.source() + " makes " + config.projectionDim()
+                    + "-wide image vectors but the text model " + text.gguf().source() + " is " + text.config().dim()
+                    + " wide: they do not belong together");
+        }
+    }
+
+    /** Pre-processing options from the mmproj's mean/std and patch size, §5.1 defaults otherwise. */
+    public ImagePreprocessor.Options preprocessOptions(PreprocessMode mode) {
+        ImagePreprocessor.Options d = ImagePreprocessor.Options.defaults(mode, config.imageMean(), config.imageStd());
+        return new ImagePreprocessor.Options(mode, d.minImageTokens(), d.maxImageTokens(), d.imageSplitting(), d.tileSize(),
+                d.minTiles(), d.maxTiles(), d.maxPixelsTolerance(), d.mean(), d.std(), config.patchSize(), config.scaleFactor());
+    }
+
+    /** Image vectors an entry of {@code width x height} pixels yields. */
+    public int tokens(int width, int height) {
+        return projector.outputTokens(height / config.patchSize(), width / config.patchSize());
+    }
+
+    /** The image vectors of one entry: {@code [tokens][projectionDim]} row-major. */
+    public float[] embed(ImageEntry entry) {
+        int tokens = tokens(entry.width(), entry.height());
+        float[] out = new float[tokens * config.projectionDim()];
+        embed(entry, out, 0);
+        return out;
+    }
+
+    /** Writes the image vectors of one entry into {@code out} from {@code off}. */
+    public void embed(ImageEntry entry, float[] out, int off) {
+        int p = config.patchSize();
+        int gw = entry.width() / p;
+        int gh = entry.height() / p;
+        long need = (long) gw * gh * config.hidden();
+        if (features.length < need) {
+            features = new float[Math.toIntExact(need)];
+        }
+        encoder.encode(entry.pixels(), entry.width(), entry.height(), features);
+        projector.project(features, gh, gw, out, off);
+    }
+
+    /** The image vectors of every entry of a pre-processed image, in entry order (tiles row-major, then thumbnail). */
+    public List<float[]> embedAll(PreprocessedImage image) {
+        List<float[]> out = new ArrayList<>(image.entries().size());
+        for (ImageEntry e : image.entries()) {
+            out.add(embed(e));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        gguf.close();
+    }
+}
