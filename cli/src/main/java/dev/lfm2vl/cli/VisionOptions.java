@@ -42,6 +42,10 @@ final class VisionOptions {
             description = "GELU of the projector MLP: tanh (llama.cpp) or erf (Hugging Face) (default: ${DEFAULT-VALUE}).")
     Activations.Gelu projectorGelu;
 
+    @Option(names = "--max-image-pixels", paramLabel = "N", defaultValue = "100000000",
+            description = "Refuse images with more pixels than this, before decoding them (default: ${DEFAULT-VALUE}).")
+    long maxImagePixels;
+
     @Option(names = "--verbose", description = "Print each image's resize, tile grid and image-token count on stderr.")
     boolean verbose;
 
@@ -121,7 +125,7 @@ final class VisionOptions {
     PreprocessedImage preprocess(ImagePreprocessor pre, Path image, PrintWriter err) {
         RgbImage rgb;
         try {
-            rgb = ImageLoader.load(image);
+            rgb = ImageLoader.load(image, maxImagePixels);
         } catch (ImageLoadException e) {
             throw new UserError(e.getMessage());
         }

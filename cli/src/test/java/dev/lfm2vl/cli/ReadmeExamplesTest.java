@@ -1,0 +1,89 @@
+package dev.lfm2vl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lfm2vl.loader.Fixtures;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.StringWriter;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every {@code java} block of the README compiles and runs: imports go to the top of a class, the rest into
+ * {@code main}, and the README's file names are replaced by the tiny fixtures.
+ */
+class ReadmeExamplesTest {
+
+    private static List<String> javaBlocks() throws IOException {
+        Path readme = Path.of(System.getProperty("lfm2vl.root", "..")).resolve("README.md");
+        Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(readme));
+        List<String> blocks = new ArrayList<>();
+        while (m.find()) {
+            blocks.add(m.group(1));
+        }
+        return blocks;
+    }
+
+    private static String withFixtures(String code) {
+        return code.replace("\"LFM2-VL-3B-Q4_0.gguf\"", quoted(Fixtures.textModel("Q4_0")))
+                .replace("\"mmproj-LFM2-VL-3B-F16.gguf\"", quoted(Fixtures.mmproj("F16")))
+                .replace("\"photo.jpg\"", quoted(Fixtures.file("images/img_256x384.png")));
+    }
+
+    private static String quoted(Path p) {
+        return "\"" + p.toAbsolutePath().toString().replace("\\", "\\\\") + "\"";
+    }
+
+    @Test
+    void everyJavaExampleInTheReadmeCompilesAndRuns(@TempDir Path dir) throws Exception {
+        List<String> blocks = javaBlocks();
+        assertTrue(blocks.size() >= 2, "README has the API and loader examples");
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        for (int i = 0; i < blocks.size(); i++) {
+            StringBuilder imports = new StringBuilder();
+            StringBuilder body = new StringBuilder();
+            for (String line : withFixtures(blocks.get(i)).split("\n")) {
+                (line.startsWith("import ") ? imports : body).append(line).append('\n');
+            }
+            String name = "ReadmeExample" + i;
+            Path src = dir.resolve(name + ".java");
+            Files.writeString(src, imports + "public class " + name + " {\n  public static void main(String[] args) throws Exception {\n"
+                    + body + "  }\n}\n");
+            StringWriter diagnostics = new StringWriter();
+            int rc = javac.run(null, null, new PrintStream(new ByteArrayOutputStream() {
+                @Override
+                public synchronized void flush() {
+                    diagnostics.write(toString(StandardCharsets.UTF_8));
+                    reset();
+                }
+            }, true), "--add-modules", "jdk.incubator.vector", "-proc:none", "-cp", System.getProperty("java.class.path"),
+                    "-d", dir.toString(), src.toString());
+            assertEquals(0, rc, "example " + i + " does not compile:\n" + diagnostics + "\n" + Files.readString(src));
+            PrintStream saved = System.out;
+            ByteArrayOutputStream printed = new ByteArrayOutputStream();
+            System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+            try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+                Method main = loader.loadClass(name).getMethod("main", String[].class);
+                main.invoke(null, (Object) new String[0]);
+            } finally {
+                System.setOut(saved);
+            }
+            assertTrue(printed.size() > 0, "example " + i + " printed something");
+        }
+    }
+}

@@ -1,0 +1,234 @@
+package dev.lfm2vl.runtime;
+
+import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.loader.GgufFormatException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The embeddable API: an LFM2-VL model pair (text GGUF + mmproj GGUF) loaded once, then captions, questions about
+ * images and plain text prompts, each answered in a fresh conversation and streamed to a callback. One request at a
+ * time per instance (it owns one KV cache); load one instance per thread for parallel requests.
+ *
+ * <pre>{@code
+ * try (Lfm2Vl vlm = Lfm2Vl.load(Path.of("LFM2-VL-3B-Q4_0.gguf"), Path.of("mmproj-LFM2-VL-3B-F16.gguf"))) {
+ *     String caption = vlm.caption(Path.of("photo.jpg"));
+ * }
+ * }</pre>
+ */
+public final class Lfm2Vl implements AutoCloseable {
+    /** The default caption request. */
+    public static final String DESCRIBE = "Describe this image.";
+
+    /**
+     * How requests run.
+     *
+     * @param threads         worker threads for the kernels
+     * @param contextSize     positions the KV cache holds (prompt, image tokens and answer)
+     * @param maxTokens       answer length limit (-1: until the end of the answer or a full context)
+     * @param sampling        sampler settings (the model card's by default)
+     * @param preprocess      image pre-processing: HF (as trained) or LLAMA_CPP (the reference build)
+     * @param minImageTokens  fewest image tokens for a single image or thumbnail
+     * @param maxImageTokens  most image tokens for a single image or thumbnail
+     * @param imageSplitting  split large images into 512-px tiles plus a thumbnail
+     * @param maxImagePixels  refuse larger images before decoding them
+     * @param system          system message, or null
+     */
+    public record Options(int threads, int contextSize, int maxTokens, Sampler.Settings sampling, PreprocessMode preprocess,
+            int minImageTokens, int maxImageTokens, boolean imageSplitting, long maxImagePixels, String system) {
+
+        public Options {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            }
+            if (contextSize < 1) {
+                throw new IllegalArgumentException("context size must be >= 1, got " + contextSize);
+            }
+            if (maxTokens < -1) {
+                throw new IllegalArgumentException("max tokens must be -1 or more, got " + maxTokens);
+            }
+            if (minImageTokens < 1 || maxImageTokens < minImageTokens) {
+                throw new IllegalArgumentException("need 1 <= min image tokens <= max image tokens, got " + minImageTokens + ", " + maxImageTokens);
+            }
+        }
+
+        /** All cores, 4096 positions, 256 tokens, the model card's sampling, HF pre-processing with 64..256 image tokens. */
+        public static Options defaults() {
+            return new Options(Runtime.getRuntime().availableProcessors(), 4096, 256, Sampler.Settings.defaults(), PreprocessMode.HF,
+                    64, 256, true, ImageLoader.DEFAULT_MAX_PIXELS, null);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(n, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+        }
+
+        public Options withContextSize(int n) {
+            return new Options(threads, n, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+        }
+
+        public Options withMaxTokens(int n) {
+            return new Options(threads, contextSize, n, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+        }
+
+        public Options withSampling(Sampler.Settings s) {
+            return new Options(threads, contextSize, maxTokens, s, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+        }
+
+        public Options withPreprocess(PreprocessMode m) {
+            return new Options(threads, contextSize, maxTokens, sampling, m, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+        }
+
+        public Options withImageTokens(int min, int max) {
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, min, max, imageSplitting, maxImagePixels, system);
+        }
+
+        public Options withImageSplitting(boolean on) {
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, on, maxImagePixels, system);
+        }
+
+        public Options withSystem(String s) {
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, s);
+        }
+    }
+
+    private final Options options;
+    private final Parallel pool;
+    private final Lfm2Model text;
+    private final VisionModel vision;
+    private final Tokenizer tokenizer;
+    private final Generator generator;
+    private final Lfm2State state;
+    private final ImagePreprocessor preprocessor;
+
+    private Lfm2Vl(Options options, Parallel pool, Lfm2Model text, VisionModel vision) throws GgufFormatException {
+        this.options = options;
+        this.pool = pool;
+        this.text = text;
+        this.vision = vision;
+        try {
+            this.tokenizer = Tokenizer.fromGguf(text.gguf().metadata());
+        } catch (IllegalArgumentException e) {
+            throw new GgufFormatException(text.gguf().source() + ": " + e.getMessage());
+        }
+        this.generator = new Generator(text, tokenizer);
+        this.state = text.newState(Math.min(options.contextSize(), text.config().contextLength()));
+        this.preprocessor = vision == null ? null : new ImagePreprocessor(vision.preprocessOptions(options.preprocess())
+                .withImageTokens(options.minImageTokens(), options.maxImageTokens()).withImageSplitting(options.imageSplitting()));
+    }
+
+    /** Loads a model pair with the default options; {@code mmproj} may be null for text only. */
+    public static Lfm2Vl load(Path model, Path mmproj) throws IOException {
+        return load(model, mmproj, Options.defaults());
+    }
+
+    /** Loads a model pair (memory-mapped: nothing proportional to the model size is read up front). */
+    public static Lfm2Vl load(Path model, Path mmproj, Options options) throws IOException {
+        Parallel pool = Parallel.create(options.threads());
+        Lfm2Model text = null;
+        VisionModel vision = null;
+        try {
+            text = Lfm2Model.load(model, pool);
+            if (mmproj != null) {
+                vision = VisionModel.load(mmproj, pool);
+                vision.checkCompatible(text);
+            }
+            return new Lfm2Vl(options, pool, text, vision);
+        } catch (IOException | RuntimeException e) {
+            if (vision != null) {
+                vision.close();
+            }
+            if (text != null) {
+                text.close();
+            }
+            pool.close();
+            throw e;
+        }
+    }
+
+    /** Describes an image ("Describe this image."). */
+    public String caption(Path image) throws IOException {
+        return ask(DESCRIBE, List.of(image), piece -> {}).text();
+    }
+
+    /** Answers {@code prompt} about the image, streaming the answer to {@code onText}. */
+    public String caption(Path image, String prompt, Consumer<String> onText) throws IOException {
+        return ask(prompt, List.of(image), onText).text();
+    }
+
+    /**
+     * Answers {@code prompt} about {@code images} (none for a text-only question) in a fresh conversation, streaming
+     * the answer to {@code onText}. The images go where the prompt has {@code <__media__>} markers, else before it.
+     */
+    public Generator.Result ask(String prompt, List<Path> images, Consumer<String> onText) throws IOException {
+        return ask(prompt, images, new Generator.Listener() {
+            @Override
+            public void onToken(int id, String piece) {
+                onText.accept(piece);
+            }
+        });
+    }
+
+    /** As {@link #ask(String, List, Consumer)}, with a listener that can also cancel. */
+    public Generator.Result ask(String prompt, List<Path> images, Generator.Listener listener) throws IOException {
+        MultimodalPrompt request = prompt(prompt, images);
+        if (request.positions() > state.capacity()) {
+            throw new IllegalArgumentException("the prompt takes " + request.positions() + " positions (" + request.imageTokens()
+                    + " for images) but the context holds " + state.capacity());
+        }
+        state.reset();
+        Sampler sampler = new Sampler(text.config().vocabSize(), options.sampling());
+        List<PromptPart> parts = images.isEmpty() ? request.parts(List.of()) : request.parts(request.embed(vision));
+        return generator.generate(state, parts, sampler, options.maxTokens(), listener);
+    }
+
+    /** The tokenized, pre-processed prompt of a request (no model work yet): positions, image tokens, layout. */
+    public MultimodalPrompt prompt(String prompt, List<Path> images) throws IOException {
+        if (!images.isEmpty() && vision == null) {
+            throw new IllegalStateException("images need a vision projector: load with an mmproj");
+        }
+        List<PreprocessedImage> pre = new ArrayList<>(images.size());
+        for (Path p : images) {
+            pre.add(preprocessor.preprocess(ImageLoader.load(p, options.maxImagePixels())));
+        }
+        List<ChatTemplate.Message> messages = new ArrayList<>();
+        if (options.system() != null) {
+            messages.add(ChatTemplate.Message.system(options.system()));
+        }
+        messages.add(ChatTemplate.Message.user(prompt, images.size()));
+        return MultimodalPrompt.build(ChatTemplate.pieces(messages, true), tokenizer, pre, true);
+    }
+
+    /** A multi-turn chat on this model (text turns; its own KV cache). */
+    public Conversation newConversation() {
+        return new Conversation(text, tokenizer, options.sampling(), state.capacity(), options.system());
+    }
+
+    public Options options() {
+        return options;
+    }
+
+    public Lfm2Model textModel() {
+        return text;
+    }
+
+    /** The vision projector, or null when loaded without one. */
+    public VisionModel visionModel() {
+        return vision;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public void close() {
+        if (vision != null) {
+            vision.close();
+        }
+        text.close();
+        pool.close();
+    }
+}

@@ -1,0 +1,72 @@
+package dev.lfm2vl.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lfm2vl.loader.Fixtures;
+import dev.lfm2vl.loader.Json;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class Lfm2VlTest {
+
+    private static Lfm2Vl.Options greedy(int maxTokens) {
+        return Lfm2Vl.Options.defaults().withThreads(2).withContextSize(2048).withMaxTokens(maxTokens).withSampling(Sampler.Settings.greedy());
+    }
+
+    @Test
+    void captionReproducesTheReferenceGreedyTokensInLlamaCppMode() throws IOException {
+        Map<String, Object> ref = Json.object(Json.parse(Fixtures.readString("vision/img_256x384_default_mmprojF32_textF32.json")));
+        int[] expected = Json.ints(ref.get("generated_ids"));
+        try (Lfm2Vl vlm = Lfm2Vl.load(Fixtures.textModel("F32"), Fixtures.mmproj("F32"),
+                greedy(expected.length).withPreprocess(PreprocessMode.LLAMA_CPP))) {
+            StringBuilder streamed = new StringBuilder();
+            Generator.Result r = vlm.ask(Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")), streamed::append);
+            assertArrayEquals(expected, r.tokens());
+            assertEquals(r.text(), streamed.toString(), "the callback saw the whole answer");
+            assertEquals(((Number) ref.get("n_prompt_positions")).intValue(), r.promptPositions());
+            // A second request starts from a fresh conversation: same answer.
+            assertArrayEquals(expected, vlm.ask(Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")), s -> {}).tokens());
+        }
+    }
+
+    @Test
+    void hfModeUsesTheTrainedLayoutWithoutTheThumbnailMarker() throws IOException {
+        try (Lfm2Vl vlm = Lfm2Vl.load(Fixtures.textModel("Q4_0"), Fixtures.mmproj("F16"), greedy(4))) {
+            MultimodalPrompt p = vlm.prompt(Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")));
+            assertEquals(96, p.imageTokens());
+            int thumbnail = vlm.tokenizer().tokenId("<|img_thumbnail|>");
+            for (MultimodalPrompt.Chunk c : p.chunks()) {
+                if (c instanceof MultimodalPrompt.TextChunk t) {
+                    for (int id : t.tokens()) {
+                        assertTrue(id != thumbnail, "HF single-image layout has no thumbnail marker");
+                    }
+                }
+            }
+            assertFalse(vlm.caption(Fixtures.file("images/img_64x48.png")).isEmpty());
+        }
+    }
+
+    @Test
+    void textOnlyModelsAnswerTextAndRefuseImages() throws IOException {
+        try (Lfm2Vl vlm = Lfm2Vl.load(Fixtures.textModel("Q8_0"), null, greedy(6))) {
+            Generator.Result r = vlm.ask("Hello", List.of(), s -> {});
+            assertEquals(6, r.tokens().length);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> vlm.ask("What is this?", List.of(Fixtures.file("images/img_64x48.png")), s -> {}));
+            assertTrue(e.getMessage().contains("mmproj"), e.getMessage());
+        }
+    }
+
+    @Test
+    void badOptionsAreRejectedWithAClearMessage() {
+        assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withThreads(0));
+        assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withImageTokens(300, 200));
+        assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withMaxTokens(-2));
+    }
+}
