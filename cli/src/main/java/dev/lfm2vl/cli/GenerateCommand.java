@@ -61,6 +61,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--print-ids", description = "Print the generated token ids on stderr at the end.")
     boolean printIds;
 
+    @Option(names = "--json", description = "Print one JSON object (text, token ids, stop reason, timings) instead of streaming.")
+    boolean json;
+
     @Spec
     CommandSpec spec;
 
@@ -78,7 +81,9 @@ final class GenerateCommand implements Callable<Integer> {
                 throw new UserError("--raw cannot be combined with --image (images need the chat template)");
             }
         }
+        long t0 = System.nanoTime();
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool)) {
+            long loadNanos = System.nanoTime() - t0;
             Tokenizer tokenizer;
             try {
                 tokenizer = Tokenizer.fromGguf(model.gguf().metadata());
@@ -87,8 +92,10 @@ final class GenerateCommand implements Callable<Integer> {
             }
             Lfm2State state = model.newState(options.contextSize(model.config().contextLength()));
             Generator.Listener listener = (id, piece) -> {
-                out.print(piece);
-                out.flush();
+                if (!json) {
+                    out.print(piece);
+                    out.flush();
+                }
             };
             Generator.Result r;
             if (!images.isEmpty()) {
@@ -99,8 +106,15 @@ final class GenerateCommand implements Callable<Integer> {
             } else {
                 r = generateText(model, tokenizer, state, settings, listener);
             }
-            out.println();
+            if (json) {
+                out.println(JsonWriter.write(Timings.toJson(r, loadNanos), false));
+            } else {
+                out.println();
+            }
             out.flush();
+            if (vision.verbose) {
+                err.println(Timings.summary(r, loadNanos));
+            }
             if (r.stopReason() == Generator.StopReason.CONTEXT_FULL) {
                 err.println("note: the context is full (" + state.capacity() + " positions); raise --ctx-size for longer answers");
             }

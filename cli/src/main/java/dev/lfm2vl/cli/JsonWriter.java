@@ -29,7 +29,7 @@ final class JsonWriter {
                         b.append(',');
                     }
                     first = false;
-                    newline(b, indent + 1);
+                    newline(b, indent < 0 ? -1 : indent + 1);
                     string(b, String.valueOf(e.getKey()));
                     b.append(indent >= 0 ? ": " : ":");
                     write(b, e.getValue(), indent < 0 ? -1 : indent + 1);

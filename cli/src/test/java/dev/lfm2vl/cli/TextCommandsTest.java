@@ -102,6 +102,18 @@ class TextCommandsTest {
     }
 
     @Test
+    void jsonOutputIsOneObjectAndVerbosePrintsTheTimingSummary() {
+        CliRun r = CliRun.of("generate", "-m", model("Q8_0"), "-p", "Hi", "-n", "5", "--temp", "0", "--json", "--verbose");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(1, r.out().strip().lines().count(), r.out());
+        Map<String, Object> o = Json.object(Json.parse(r.out()));
+        assertEquals(5, Json.list(o.get("tokens")).size());
+        assertEquals("token_limit", o.get("stop_reason"));
+        assertTrue(Json.object(o.get("timings")).containsKey("generation_tokens_per_s"));
+        assertTrue(r.err().contains("timings: load"), r.err());
+    }
+
+    @Test
     void sameSeedGivesTheSameText() {
         String[] args = {"generate", "-m", model("Q4_K"), "-p", "Hello there", "-n", "12", "--temp", "0.8", "--seed", "1234"};
         CliRun a = CliRun.of(args);
