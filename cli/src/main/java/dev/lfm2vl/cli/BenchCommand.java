@@ -28,6 +28,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import dev.lfm2vl.runtime.hub.ModelCache;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -64,6 +65,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
+
+    @Option(names = "--save-to", paramLabel = "FILE",
+            description = "Where to keep the result for 'lfm2vl plan' time estimates (default: <cache>/bench.json; 'none' = do not keep).")
+    Path saveTo;
 
     @Option(names = "--ceiling-bytes", hidden = true, defaultValue = "1073741824", description = "Bytes of mapped memory the bandwidth ceiling reads.")
     long ceilingBytes;
@@ -141,8 +146,18 @@ final class BenchCommand implements Callable<Integer> {
             report.put("weight_bytes_per_token", weightBytes);
             report.put("results", results);
             report.put("peak_rss_bytes", peakRss());
+            String line = JsonWriter.write(report, false);
+            if (saveTo == null || !saveTo.toString().equals("none")) {
+                Path file = saveTo != null ? saveTo : ModelCache.fromEnvironment().root().resolve("bench.json");
+                try {
+                    Files.createDirectories(file.toAbsolutePath().getParent());
+                    AtomicFiles.write(file, (line + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                } catch (IOException | RuntimeException e) {
+                    err.println("warning: could not keep the bench result in " + file + ": " + e.getMessage());
+                }
+            }
             if (json) {
-                out.println(JsonWriter.write(report, false).replace("\n", "")); // one line; strings escape their newlines
+                out.println(line);
             } else {
                 printTable(out, report, weightBytes, params, readGbs, fmaGflops);
             }

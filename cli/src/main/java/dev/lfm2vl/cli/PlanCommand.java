@@ -11,6 +11,7 @@ import dev.lfm2vl.runtime.ImagePlan;
 import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Config;
 import dev.lfm2vl.runtime.Lfm2Model;
+import dev.lfm2vl.runtime.Json;
 import dev.lfm2vl.runtime.MemoryBudget;
 import dev.lfm2vl.runtime.PreprocessMode;
 import dev.lfm2vl.runtime.RgbImage;
@@ -534,7 +535,7 @@ final class PlanCommand implements Callable<Integer> {
                 return NONE;
             }
             try {
-                Object root = MiniJson.parse(Files.readString(file));
+                Object root = Json.parse(Files.readString(file));
                 if (!(root instanceof Map<?, ?> map) || !(map.get("results") instanceof List<?> results)) {
                     throw new IllegalArgumentException("no \"results\" list");
                 }
@@ -564,150 +565,4 @@ final class PlanCommand implements Callable<Integer> {
         }
     }
 
-    /** Just enough JSON for the bench file: objects, arrays, strings, numbers, booleans, null. */
-    static final class MiniJson {
-        private final String s;
-        private int i;
-
-        private MiniJson(String s) {
-            this.s = s;
-        }
-
-        static Object parse(String text) {
-            MiniJson p = new MiniJson(text);
-            Object v = p.value(0);
-            p.ws();
-            if (p.i != text.length()) {
-                throw p.error("trailing characters");
-            }
-            return v;
-        }
-
-        private Object value(int depth) {
-            if (depth > 64) {
-                throw error("nesting too deep");
-            }
-            ws();
-            if (i >= s.length()) {
-                throw error("unexpected end");
-            }
-            char c = s.charAt(i);
-            switch (c) {
-                case '{' -> {
-                    i++;
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    ws();
-                    if (peek('}')) {
-                        return m;
-                    }
-                    do {
-                        ws();
-                        String k = string();
-                        ws();
-                        expect(':');
-                        m.put(k, value(depth + 1));
-                        ws();
-                    } while (peek(','));
-                    expect('}');
-                    return m;
-                }
-                case '[' -> {
-                    i++;
-                    List<Object> l = new ArrayList<>();
-                    ws();
-                    if (peek(']')) {
-                        return l;
-                    }
-                    do {
-                        l.add(value(depth + 1));
-                        ws();
-                    } while (peek(','));
-                    expect(']');
-                    return l;
-                }
-                case '"' -> {
-                    return string();
-                }
-                default -> {
-                    for (String lit : new String[] {"true", "false", "null"}) {
-                        if (s.startsWith(lit, i)) {
-                            i += lit.length();
-                            return lit.equals("null") ? null : Boolean.valueOf(lit);
-                        }
-                    }
-                    int start = i;
-                    while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
-                        i++;
-                    }
-                    if (start == i) {
-                        throw error("unexpected '" + c + "'");
-                    }
-                    try {
-                        return Double.parseDouble(s.substring(start, i));
-                    } catch (NumberFormatException e) {
-                        throw error("bad number");
-                    }
-                }
-            }
-        }
-
-        private String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (i < s.length()) {
-                char c = s.charAt(i++);
-                if (c == '"') {
-                    return b.toString();
-                }
-                if (c == '\\') {
-                    if (i >= s.length()) {
-                        break;
-                    }
-                    char e = s.charAt(i++);
-                    switch (e) {
-                        case 'n' -> b.append('\n');
-                        case 't' -> b.append('\t');
-                        case 'r' -> b.append('\r');
-                        case 'b' -> b.append('\b');
-                        case 'f' -> b.append('\f');
-                        case 'u' -> {
-                            if (i + 4 > s.length()) {
-                                throw error("bad escape");
-                            }
-                            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                            i += 4;
-                        }
-                        default -> b.append(e);
-                    }
-                } else {
-                    b.append(c);
-                }
-            }
-            throw error("unterminated string");
-        }
-
-        private void ws() {
-            while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
-                i++;
-            }
-        }
-
-        private boolean peek(char c) {
-            if (i < s.length() && s.charAt(i) == c) {
-                i++;
-                return true;
-            }
-            return false;
-        }
-
-        private void expect(char c) {
-            if (!peek(c)) {
-                throw error("expected '" + c + "'");
-            }
-        }
-
-        private IllegalArgumentException error(String what) {
-            return new IllegalArgumentException("invalid JSON at offset " + i + ": " + what);
-        }
-    }
 }

@@ -129,13 +129,15 @@ class PerfCommandsTest {
     }
 
     @Test
-    void benchJsonHasTheDocumentedKeys() throws Exception {
+    void benchJsonHasTheDocumentedKeys(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path saved = dir.resolve("bench.json");
         CliRun r = CliRun.of("bench", "-m", Fixtures.textModel("Q4_0").toString(), "-p", "8", "-n", "4", "-r", "1", "-t", "2",
-                "--json", "--ceiling-bytes", "8388608", "--ceiling-ms", "20");
+                "--json", "--ceiling-bytes", "8388608", "--ceiling-ms", "20", "--save-to", saved.toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals(1, r.out().strip().lines().count(), "exactly one JSON object: " + r.out());
         Map<String, Object> o = Json.object(Json.parse(r.out()));
         assertEquals(List.of("threads", "ceilings", "weight_bytes_per_token", "results", "peak_rss_bytes"), List.copyOf(o.keySet()));
+        assertEquals(o, Json.object(Json.parse(java.nio.file.Files.readString(saved))), "the result is kept for plan");
         assertEquals(2, ((Number) o.get("threads")).intValue());
         Map<String, Object> c = Json.object(o.get("ceilings"));
         assertTrue(((Number) c.get("read_gb_s")).doubleValue() > 0);
@@ -165,7 +167,7 @@ class PerfCommandsTest {
     @Test
     void benchTableShowsRatios() {
         CliRun r = CliRun.of("bench", "-m", Fixtures.textModel("F32").toString(), "-p", "4", "-n", "2", "-r", "2", "-t", "1",
-                "--ceiling-bytes", "4194304", "--ceiling-ms", "10");
+                "--ceiling-bytes", "4194304", "--ceiling-ms", "10", "--save-to", "none");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("pp4") && r.out().contains("tg2") && r.out().contains("ceilings:"), r.out());
         assertTrue(r.out().contains("%"), r.out());

@@ -1,5 +1,7 @@
 package dev.lfm2vl.runtime.hub;
 
+import dev.lfm2vl.runtime.Json;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.hub;
+package dev.lfm2vl.runtime;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,11 +6,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal JSON reader for the hub's listings: objects become {@code Map<String, Object>} (insertion order),
+ * A minimal JSON reader (hub listings, cached bench results): objects become {@code Map<String, Object>} (insertion order),
  * arrays {@code List<Object>}, strings {@code String}, integers {@code Long} (else {@code Double}), booleans
  * {@code Boolean}, null {@code null}. Also a string escaper for writing the cached listing.
  */
-final class Json {
+public final class Json {
 
     private static final int MAX_DEPTH = 64;
 
@@ -22,7 +22,7 @@ final class Json {
     }
 
     /** Parses one JSON value filling the whole text; throws IllegalArgumentException with the offset on error. */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json p = new Json(text);
         p.ws();
         Object v = p.value(0);
@@ -229,7 +229,7 @@ final class Json {
     }
 
     /** {@code text} as a quoted JSON string. */
-    static String quote(String text) {
+    public static String quote(String text) {
         StringBuilder b = new StringBuilder(text.length() + 2).append('"');
         for (int k = 0; k < text.length(); k++) {
             char c = text.charAt(k);
