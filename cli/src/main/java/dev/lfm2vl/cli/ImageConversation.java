@@ -57,19 +57,46 @@ final class ImageConversation {
         return MultimodalPrompt.build(pieces, tokenizer, pre, true);
     }
 
+    /** One answer with the time spent loading, pre-processing and encoding the images (before the prefill). */
+    record Answer(Generator.Result result, int imageTokens, long encodeNanos) {}
+
+    /** Checks the chat template accepts {@code user} with {@code images} images; a usage error if not. */
+    static void checkPrompt(String system, String user, int images) {
+        List<ChatTemplate.Message> messages = new ArrayList<>();
+        if (system != null) {
+            messages.add(ChatTemplate.Message.system(system));
+        }
+        messages.add(ChatTemplate.Message.user(user, images));
+        try {
+            ChatTemplate.pieces(messages, true);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
     /**
      * Answers {@code user} about {@code images} in a fresh conversation on {@code state} (reset first), streaming
      * through {@code listener}.
      */
     Generator.Result answer(Lfm2State state, String system, String user, List<Path> images, Sampler.Settings settings,
                             int maxTokens, Generator.Listener listener, PrintWriter err) {
+        return answerTimed(state, system, user, images, settings, maxTokens, listener, err).result();
+    }
+
+    /** {@link #answer}, also reporting the image tokens and the encode time (load, pre-process, vision encode). */
+    Answer answerTimed(Lfm2State state, String system, String user, List<Path> images, Sampler.Settings settings,
+                       int maxTokens, Generator.Listener listener, PrintWriter err) {
+        long t0 = System.nanoTime();
         MultimodalPrompt prompt = prompt(system, user, images, err);
         state.reset();
         if (prompt.positions() > state.capacity()) {
             throw new UserError("the prompt takes " + prompt.positions() + " positions (" + prompt.imageTokens()
                     + " for images) but the context holds " + state.capacity() + "; raise --ctx-size or lower --max-image-tokens");
         }
+        List<List<float[]>> embeddings = prompt.embed(vision);
+        long encode = System.nanoTime() - t0;
         Sampler sampler = new Sampler(text.config().vocabSize(), settings);
-        return generator.generate(state, prompt.parts(prompt.embed(vision)), sampler, maxTokens, listener);
+        Generator.Result r = generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, listener);
+        return new Answer(r, prompt.imageTokens(), encode);
     }
 }

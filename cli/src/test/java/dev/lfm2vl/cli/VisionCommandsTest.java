@@ -119,7 +119,7 @@ class VisionCommandsTest {
         Path bad = Files.writeString(dir.resolve("bad.png"), "not a png");
         CliRun r = CliRun.of("caption", "-m", model(), "--mmproj", mmproj("F32"), bad.toString(), "-t", "1");
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().startsWith("error: cannot load image"), r.err());
+        assertTrue(r.err().startsWith("error: " + bad + ": unsupported or unrecognised image format"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         CliRun missing = CliRun.of("embed-image", "-m", model(), "--mmproj", mmproj("F32"), dir.resolve("nope.jpg").toString(),
                 "--out", dir.resolve("x.f32").toString());
