@@ -94,7 +94,7 @@ final class JsonWriter {
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || c == 0x2028 || c == 0x2029) { // line separators would break JSONL readers
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);

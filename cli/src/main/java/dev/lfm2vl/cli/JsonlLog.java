@@ -1,5 +1,7 @@
 package dev.lfm2vl.cli;
 
+import dev.lfm2vl.runtime.Json;
+
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -123,206 +125,18 @@ final class JsonlLog implements Closeable {
         }
     }
 
-    /** {@code value} as compact JSON on one line (maps, lists, strings, numbers, booleans, null). */
+    /** {@code value} as compact JSON on one line. */
     static String line(Object value) {
-        StringBuilder b = new StringBuilder();
-        line(b, value);
-        return b.toString();
+        return JsonWriter.write(value, false);
     }
 
-    private static void line(StringBuilder b, Object v) {
-        switch (v) {
-            case null -> b.append("null");
-            case String s -> quote(b, s);
-            case Boolean x -> b.append(x);
-            case Double d -> b.append(Double.isFinite(d) ? (d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString(d.longValue()) : d.toString()) : "null");
-            case Float f -> line(b, f.doubleValue());
-            case Number n -> b.append(n.longValue());
-            case Map<?, ?> m -> {
-                b.append('{');
-                boolean first = true;
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    b.append(first ? "" : ",");
-                    first = false;
-                    quote(b, String.valueOf(e.getKey()));
-                    b.append(':');
-                    line(b, e.getValue());
-                }
-                b.append('}');
-            }
-            case java.util.List<?> l -> {
-                b.append('[');
-                for (int i = 0; i < l.size(); i++) {
-                    b.append(i > 0 ? "," : "");
-                    line(b, l.get(i));
-                }
-                b.append(']');
-            }
-            default -> quote(b, v.toString());
-        }
-    }
-
-    private static void quote(StringBuilder b, String s) {
-        b.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        b.append('"');
-    }
-
-    // ---- a small strict JSON reader: null when the text is not exactly one JSON object ----
-
+    /** The object on a line, or null when the line is not exactly one JSON object (e.g. cut short by a killed run). */
+    @SuppressWarnings("unchecked")
     static Map<String, Object> parseObject(String text) {
         try {
-            Reader r = new Reader(text);
-            Object v = r.value(0);
-            r.skipSpace();
-            return r.pos == text.length() && v instanceof Map<?, ?> ? castMap(v) : null;
+            return Json.parse(text) instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             return null;
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> castMap(Object v) {
-        return (Map<String, Object>) v;
-    }
-
-    private static final class Reader {
-        final String s;
-        int pos;
-
-        Reader(String s) {
-            this.s = s;
-        }
-
-        void skipSpace() {
-            while (pos < s.length() && " \t\r\n".indexOf(s.charAt(pos)) >= 0) {
-                pos++;
-            }
-        }
-
-        Object value(int depth) {
-            if (depth > 64) {
-                throw new IllegalArgumentException("too deep");
-            }
-            skipSpace();
-            char c = s.charAt(pos);
-            switch (c) {
-                case '{' -> {
-                    pos++;
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    skipSpace();
-                    if (s.charAt(pos) == '}') {
-                        pos++;
-                        return m;
-                    }
-                    while (true) {
-                        skipSpace();
-                        String key = string();
-                        skipSpace();
-                        expect(':');
-                        m.put(key, value(depth + 1));
-                        skipSpace();
-                        if (s.charAt(pos) == ',') {
-                            pos++;
-                        } else {
-                            expect('}');
-                            return m;
-                        }
-                    }
-                }
-                case '[' -> {
-                    pos++;
-                    java.util.List<Object> l = new java.util.ArrayList<>();
-                    skipSpace();
-                    if (s.charAt(pos) == ']') {
-                        pos++;
-                        return l;
-                    }
-                    while (true) {
-                        l.add(value(depth + 1));
-                        skipSpace();
-                        if (s.charAt(pos) == ',') {
-                            pos++;
-                        } else {
-                            expect(']');
-                            return l;
-                        }
-                    }
-                }
-                case '"' -> {
-                    return string();
-                }
-                default -> {
-                    if (s.startsWith("true", pos)) {
-                        pos += 4;
-                        return Boolean.TRUE;
-                    } else if (s.startsWith("false", pos)) {
-                        pos += 5;
-                        return Boolean.FALSE;
-                    } else if (s.startsWith("null", pos)) {
-                        pos += 4;
-                        return null;
-                    }
-                    int start = pos;
-                    while (pos < s.length() && "+-0123456789.eE".indexOf(s.charAt(pos)) >= 0) {
-                        pos++;
-                    }
-                    return Double.parseDouble(s.substring(start, pos)); // NumberFormatException is an IAE
-                }
-            }
-        }
-
-        void expect(char c) {
-            if (s.charAt(pos) != c) {
-                throw new IllegalArgumentException("expected " + c);
-            }
-            pos++;
-        }
-
-        String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                char c = s.charAt(pos++);
-                if (c == '"') {
-                    return b.toString();
-                } else if (c == '\\') {
-                    char e = s.charAt(pos++);
-                    switch (e) {
-                        case '"', '\\', '/' -> b.append(e);
-                        case 'b' -> b.append('\b');
-                        case 'f' -> b.append('\f');
-                        case 'n' -> b.append('\n');
-                        case 'r' -> b.append('\r');
-                        case 't' -> b.append('\t');
-                        case 'u' -> {
-                            b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-                            pos += 4;
-                        }
-                        default -> throw new IllegalArgumentException("bad escape");
-                    }
-                } else if (c < 0x20) {
-                    throw new IllegalArgumentException("control character in string");
-                } else {
-                    b.append(c);
-                }
-            }
         }
     }
 }
