@@ -99,7 +99,9 @@ public final class CausalConv {
             final int oRow = outOff + t * outStride;
             int c = cStart;
             for (; c + LANES <= cEnd; c += LANES) {
-                FloatVector acc = null;
+                // A vector local must never merge with null: C2 then cannot remove the box and allocates
+                // per iteration. fma(w, g, +0) equals w*g (one rounding; only a -0 product becomes +0).
+                FloatVector acc = FloatVector.zero(S);
                 for (int k = 0; k <= K; k++) {
                     int j = t - K + k;
                     FloatVector g;
@@ -110,7 +112,7 @@ public final class CausalConv {
                         g = FloatVector.fromArray(S, state, (K + j) * d + c);
                     }
                     FloatVector w = FloatVector.fromArray(S, wT, k * d + c);
-                    acc = k == 0 ? w.mul(g) : w.fma(g, acc);
+                    acc = w.fma(g, acc);
                 }
                 FloatVector.fromArray(S, z, zRow + d + c).mul(acc).intoArray(out, oRow + c);
             }

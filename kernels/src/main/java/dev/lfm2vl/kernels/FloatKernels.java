@@ -62,18 +62,18 @@ final class FloatKernels {
     }
 
     private static float dotF16(MemorySegment s, long row, int n, float[] x, int xOff) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        // Two chains, not four: four conversions per loop body pushed C2 past NodeCountInliningCutoff, which
+        // left castShape and Vec.sum as calls on boxed vectors (~750 KB allocated per token, measured).
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
-        for (int end = n - 4 * L; i <= end; i += 4 * L) {
+        for (int end = n - 2 * L; i <= end; i += 2 * L) {
             a0 = loadF16(s, row, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
             a1 = loadF16(s, row, i + L).fma(FloatVector.fromArray(F, x, xOff + i + L), a1);
-            a2 = loadF16(s, row, i + 2 * L).fma(FloatVector.fromArray(F, x, xOff + i + 2 * L), a2);
-            a3 = loadF16(s, row, i + 3 * L).fma(FloatVector.fromArray(F, x, xOff + i + 3 * L), a3);
         }
         for (int end = n - L; i <= end; i += L) {
             a0 = loadF16(s, row, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
         }
-        float sum = Vec.sum(a0.add(a1).add(a2.add(a3)));
+        float sum = Vec.sum(a0.add(a1));
         for (; i < n; i++) {
             sum += scalar(F16, s, row, i) * x[xOff + i];
         }
@@ -81,18 +81,18 @@ final class FloatKernels {
     }
 
     private static float dotBF16(MemorySegment s, long row, int n, float[] x, int xOff) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        // Two chains, not four: four conversions per loop body pushed C2 past NodeCountInliningCutoff, which
+        // left castShape and Vec.sum as calls on boxed vectors (~750 KB allocated per token, measured).
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int i = 0;
-        for (int end = n - 4 * L; i <= end; i += 4 * L) {
+        for (int end = n - 2 * L; i <= end; i += 2 * L) {
             a0 = loadBF16(s, row, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
             a1 = loadBF16(s, row, i + L).fma(FloatVector.fromArray(F, x, xOff + i + L), a1);
-            a2 = loadBF16(s, row, i + 2 * L).fma(FloatVector.fromArray(F, x, xOff + i + 2 * L), a2);
-            a3 = loadBF16(s, row, i + 3 * L).fma(FloatVector.fromArray(F, x, xOff + i + 3 * L), a3);
         }
         for (int end = n - L; i <= end; i += L) {
             a0 = loadBF16(s, row, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
         }
-        float sum = Vec.sum(a0.add(a1).add(a2.add(a3)));
+        float sum = Vec.sum(a0.add(a1));
         for (; i < n; i++) {
             sum += scalar(BF16, s, row, i) * x[xOff + i];
         }

@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -125,20 +126,48 @@ final class KQuantKernels {
         return FloatVector.broadcast(F, d * s.get(ValueLayout.JAVA_BYTE, p + 192 + element / 16));
     }
 
+    /**
+     * Bytes are split in int lanes (native shifts; x86 has no byte shift). For half n, pass r (0: low nibbles,
+     * quarters 0 and 1; 1: high nibbles, quarters 2 and 3) and column l the ql rows 64n+l / 64n+32+l hold
+     * quarters 2r / 2r+1 with qh bits at 4r / 4r+2; scale of quarter k at l: scales[8n + 2k + l/16]. Two
+     * independent accumulators; one pass per loop body keeps the method inside C2's node budget (a body with
+     * all four quarters hit NodeCountInliningCutoff and fell back to allocating code).
+     */
     static float dotQ6K(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector zero = FloatVector.zero(F), acc = zero;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < nb; b++) {
             long p = row + 210L * b;
             float d = Vec.f16(s, p + 208);
-            for (int e = 0; e < 256; e += BN) { // BN divides 16: one scale per piece
-                int n = e >> 7, quarter = (e >> 5) & 3, l = e & 31;
-                ByteVector ql = Vec.bytes(s, p + 64L * n + 32 * (quarter & 1) + l);
-                ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
-                ByteVector q = q6(ql.lanewise(VectorOperators.LSHR, 4 * (quarter >> 1)).and((byte) 0x0F), h, 2 * quarter);
-                acc = dotN(q, x, xOff + 256 * b + e, zero).fma(scale(s, p, d, e), acc);
+            for (int nr = 0; nr < 4; nr++) {
+                int n = nr >> 1, r = nr & 1, sh = 4 * r;
+                for (int l = 0; l < 32; l += BN) {
+                    long ql = p + 64L * n + l;
+                    long sc = p + 192 + 8 * n + 4 * r + l / 16;
+                    int k = xOff + 256 * b + 128 * n + 64 * r + l;
+                    ByteVector q0 = Vec.bytes(s, ql), q1 = Vec.bytes(s, ql + 32), h = Vec.bytes(s, p + 128 + 32L * n + l);
+                    IntVector hh = Vec.ipart(h, 0);
+                    a0 = q6part(Vec.ipart(q0, 0), hh, sh, sh, x, k, 0).fma(scale6(s, sc, d), a0);
+                    a1 = q6part(Vec.ipart(q1, 0), hh, sh, sh + 2, x, k + 32, 0).fma(scale6(s, sc + 2, d), a1);
+                    if (Vec.PARTS > 1) {
+                        hh = Vec.ipart(h, 1);
+                        a0 = q6part(Vec.ipart(q0, 1), hh, sh, sh, x, k, 1).fma(scale6(s, sc, d), a0);
+                        a1 = q6part(Vec.ipart(q1, 1), hh, sh, sh + 2, x, k + 32, 1).fma(scale6(s, sc + 2, d), a1);
+                    }
+                }
             }
         }
-        return Vec.sum(acc);
+        return Vec.sum(a0.add(a1));
+    }
+
+    /** (((ql >> qs) & 15) | ((qh >> hs) & 3) << 4) - 32, times x part {@code part} at k: int lanes of bytes. */
+    private static FloatVector q6part(IntVector ql, IntVector qh, int qs, int hs, float[] x, int k, int part) {
+        IntVector q = ql.lanewise(VectorOperators.ASHR, qs).and(15)
+                .or(qh.lanewise(VectorOperators.ASHR, hs).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+        return ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(QuantMath.xv(x, k, part));
+    }
+
+    private static FloatVector scale6(MemorySegment s, long at, float d) {
+        return FloatVector.broadcast(F, d * s.get(ValueLayout.JAVA_BYTE, at));
     }
 
     static void dequantQ6K(MemorySegment s, long row, int nb, float[] out, int o) {

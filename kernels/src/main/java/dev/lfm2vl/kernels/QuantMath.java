@@ -7,6 +7,7 @@ import static dev.lfm2vl.kernels.Vec.PARTS;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -24,7 +25,7 @@ import jdk.incubator.vector.VectorOperators;
 final class QuantMath {
     private QuantMath() {}
 
-    private static FloatVector xv(float[] x, int xo, int p) {
+    static FloatVector xv(float[] x, int xo, int p) {
         return FloatVector.fromArray(F, x, xo + p * L);
     }
 
@@ -52,6 +53,16 @@ final class QuantMath {
         if (PARTS > 1) {
             Vec.part(q, 1).fma(d, m).intoArray(out, o + L);
         }
+    }
+
+    /** (low nibble - 8) of each int lane (a sign-extended byte) as floats (Q4_0). */
+    static FloatVector lo4(IntVector w) {
+        return (FloatVector) w.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+    }
+
+    /** (high nibble - 8) of each int lane (a sign-extended byte) as floats (Q4_0). */
+    static FloatVector hi4(IntVector w) {
+        return (FloatVector) w.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
     }
 
     /** Low nibbles of each byte (values 0..15). */

@@ -71,6 +71,11 @@ final class Vec {
         return (FloatVector) b.castShape(F, p);
     }
 
+    /** Lanes {@code p*L .. p*L+L-1} of a BN-byte vector as sign-extended ints (literal p, as {@link #part}). */
+    static IntVector ipart(ByteVector b, int p) {
+        return (IntVector) b.castShape(I, p);
+    }
+
     private static final float TWO_POW_112 = 0x1p112f;
 
     /**
