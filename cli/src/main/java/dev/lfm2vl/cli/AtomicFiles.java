@@ -1,5 +1,7 @@
 package dev.lfm2vl.cli;
 
+import dev.lfm2vl.loader.TempFiles;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +17,7 @@ final class AtomicFiles {
         if (dir != null && !Files.isDirectory(dir)) {
             throw new UserError(dir + ": no such directory");
         }
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".part");
+        Path tmp = TempFiles.sibling(abs);
         try {
             Files.write(tmp, bytes);
             Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

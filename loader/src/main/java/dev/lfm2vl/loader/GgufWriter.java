@@ -88,8 +88,7 @@ public final class GgufWriter {
 
     /** Writes the file atomically (temp file + rename). */
     public void write(Path path) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
+        Path tmp = TempFiles.sibling(path);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeTo(ch);

@@ -89,6 +89,18 @@ class GgufWriterTest {
     }
 
     @Test
+    void writtenFilesGetTheDefaultPermissionsNotOwnerOnly(@TempDir Path dir) throws IOException {
+        Path p = dir.resolve("out.gguf");
+        new GgufWriter().put("k", GgufValue.ofUInt32(1)).write(p);
+        var perms = java.nio.file.Files.getPosixFilePermissions(p);
+        Path plain = java.nio.file.Files.createFile(dir.resolve("plain"));
+        assertEquals(java.nio.file.Files.getPosixFilePermissions(plain), perms, "same as any file created under this umask");
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertEquals(2, files.count(), "no temporary file left");
+        }
+    }
+
+    @Test
     void honoursACustomAlignment() throws IOException {
         MemorySegment data = MemorySegment.ofArray(new float[] {1, 2, 3});
         byte[] bytes = new GgufWriter().put(GgufFile.ALIGNMENT_KEY, GgufValue.ofUInt32(64))

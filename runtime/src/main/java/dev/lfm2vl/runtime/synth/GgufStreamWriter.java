@@ -1,5 +1,7 @@
 package dev.lfm2vl.runtime.synth;
 
+import dev.lfm2vl.loader.TempFiles;
+
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.kernels.Quantizer;
 import dev.lfm2vl.loader.GgmlType;
@@ -121,8 +123,7 @@ public final class GgufStreamWriter {
 
     /** Writes the file (temporary file + atomic rename). */
     public void write(Path path, Parallel pool, Progress progress) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".tmp");
+        Path tmp = TempFiles.sibling(path);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
                     Arena arena = Arena.ofShared()) {
