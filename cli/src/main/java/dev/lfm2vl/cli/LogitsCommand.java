@@ -15,8 +15,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code lfm2vl logits}: the logits of every position of a token sequence, as raw float32. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
-        description = {"Run the model over a token sequence and write the logits of EVERY position as raw little-endian",
-                "float32, row-major [n_tokens][n_vocab] (row i predicts token i+1)."},
+        description = {"Write the logits of every position of a token sequence to a raw float32 file.",
+                "Little-endian, row-major [n_tokens][n_vocab]: row i predicts token i+1."},
         footer = {"", "Examples:",
                 "  lfm2vl logits -m model.gguf --tokens 1,6,497,128 --out logits.f32",
                 "  lfm2vl logits -m model.gguf --tokens 1,6,497,128 --out logits.f32 --decode"})
