@@ -8,7 +8,6 @@ import dev.lfm2vl.runtime.Lfm2State;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.Tokenizer;
 import dev.lfm2vl.runtime.VisionModel;
-import java.io.Console;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -140,9 +139,14 @@ final class CaptionCommand implements Callable<Integer> {
                 }
             });
             Batch batch = new Batch(out, err, log, cancel, found.images().size() > 1,
-                    new ProgressBar(err, isTerminal(), !quiet && todo.size() > 1, todo.size(), ProgressBar.terminalWidth(), System::nanoTime));
-            try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool);
+                    new ProgressBar(err, Status.stderrIsTerminal(), !quiet && todo.size() > 1, todo.size(), ProgressBar.terminalWidth(), System::nanoTime));
+            Path modelPath = options.modelPath();
+            // One image: its encoding and prefill on a status line; several: the progress bar instead.
+            Status status = Status.on(err, quiet);
+            status.show("loading model...");
+            try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
                  VisionModel vm = vision.load(pool, model)) {
+                status.clear();
                 Tokenizer tokenizer;
                 try {
                     tokenizer = Tokenizer.fromGguf(model.gguf().metadata());
@@ -151,8 +155,9 @@ final class CaptionCommand implements Callable<Integer> {
                 }
                 ImageConversation conversation = new ImageConversation(model, tokenizer, vm, vision);
                 Lfm2State state = model.newState(options.contextSize(model.config().contextLength()));
-                failures += batch.run(todo, conversation, state, settings);
+                failures += batch.run(todo, conversation, state, settings, todo.size() == 1 ? status : Status.off());
             } finally {
+                status.clear();
                 batch.bar.close();
             }
             if (batch.interrupted) {
@@ -165,14 +170,6 @@ final class CaptionCommand implements Callable<Integer> {
             }
         }
         return failures > 0 ? Main.EXIT_USAGE : Main.EXIT_OK;
-    }
-
-    private static boolean isTerminal() {
-        if (Boolean.getBoolean("lfm2vl.stderr.tty")) {
-            return true;
-        }
-        Console c = System.console();
-        return c != null && c.isTerminal();
     }
 
     private static String join(List<Path> paths) {
@@ -204,7 +201,8 @@ final class CaptionCommand implements Callable<Integer> {
         }
 
         /** Captions {@code todo} in order; returns the number of failed images. */
-        int run(List<Path> todo, ImageConversation conversation, Lfm2State state, Sampler.Settings settings) throws java.io.IOException {
+        int run(List<Path> todo, ImageConversation conversation, Lfm2State state, Sampler.Settings settings, Status status)
+                throws java.io.IOException {
             int failures = 0;
             for (Path image : todo) {
                 if (cancel.get()) {
@@ -231,8 +229,9 @@ final class CaptionCommand implements Callable<Integer> {
                 };
                 ImageConversation.Answer answer;
                 try {
-                    answer = conversation.answerTimed(state, system, prompt, List.of(image), settings, maxTokens, listener, err);
+                    answer = conversation.answerTimed(state, system, prompt, List.of(image), settings, maxTokens, listener, err, status);
                 } catch (UserError e) {
+                    status.clear();
                     String reason = reason(image, e.getMessage());
                     bar.message("error: " + image + ": " + reason);
                     Map<String, Object> record = new LinkedHashMap<>();

@@ -5,13 +5,20 @@ import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ContextFullException;
 import dev.lfm2vl.runtime.Conversation;
 import dev.lfm2vl.runtime.Generator;
+import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
+import dev.lfm2vl.runtime.MultimodalPrompt;
+import dev.lfm2vl.runtime.PreprocessedImage;
+import dev.lfm2vl.runtime.PromptPart;
 import dev.lfm2vl.runtime.Tokenizer;
+import dev.lfm2vl.runtime.VisionModel;
 import java.io.BufferedReader;
 import java.io.Console;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,12 +32,14 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Chat with the model, turn by turn, streaming each answer. Earlier turns stay in the KV cache,",
                 "so a new message costs only its own tokens. Works with piped input too (one message per line).",
-                "", "In the chat: /image PATH attaches an image to the next message (needs an mmproj), /system TEXT sets",
+                "", "In the chat: /image PATH attaches an image to the next message (needs --mmproj, or --hf; repeat it for",
+                "several images; they go where the message has <__media__>, else before its text), /system TEXT sets",
                 "the system message and starts over, /reset starts over, /help lists the commands, /quit exits.",
                 "Ctrl-C stops the current answer; at the prompt it exits."},
         footer = {"", "Examples:",
                 "  lfm2vl chat -m model.gguf",
                 "  lfm2vl chat -m model.gguf --system 'Answer in one sentence.'",
+                "  printf '/image photo.jpg\\nWhat is in this image?\\nAnd the colours?\\n' | lfm2vl chat -m model.gguf --mmproj mmproj.gguf",
                 "  printf 'Hello\\nTell me more\\n' | lfm2vl chat -m model.gguf --temp 0"})
 final class ChatCommand implements Callable<Integer> {
     @Mixin
@@ -43,14 +52,20 @@ final class ChatCommand implements Callable<Integer> {
             description = "Tokens per answer at most (default: ${DEFAULT-VALUE}; -1 = until the end of the answer).")
     int maxTokens;
 
+    @Mixin
+    VisionOptions vision;
+
     @Option(names = "--system", paramLabel = "TEXT", description = "The system message.")
     String system;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress and no notes on stderr (errors and command replies are still printed).")
+    boolean quiet;
 
     @Spec
     CommandSpec spec;
 
     private static final String HELP = """
-            /image PATH   attach an image to the next message (needs --mmproj)
+            /image PATH   attach an image to the next message (needs --mmproj; repeat for several)
             /system TEXT  set the system message and start over
             /reset        forget the conversation
             /help         this list
@@ -76,7 +91,12 @@ final class ChatCommand implements Callable<Integer> {
                 Runtime.getRuntime().halt(130);
             }
         });
-        try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool)) {
+        Path modelPath = options.modelPath();
+        boolean withImages = vision.pairedWith(options).mmproj != null || options.hubMmproj() != null;
+        Status status = Status.on(err, quiet);
+        status.show("loading model...");
+        try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
+             VisionModel vm = withImages ? vision.load(pool, model) : null) {
             Tokenizer tokenizer;
             try {
                 tokenizer = Tokenizer.fromGguf(model.gguf().metadata());
@@ -84,7 +104,9 @@ final class ChatCommand implements Callable<Integer> {
                 throw new GgufFormatException(model.gguf().source() + ": " + e.getMessage());
             }
             Conversation chat = new Conversation(model, tokenizer, sampling.settings(), options.contextSize(model.config().contextLength()), system);
-            if (interactive) {
+            Images images = vm == null ? null : new Images(vm, vision.preprocessor(vm));
+            status.clear();
+            if (interactive && !quiet) {
                 err.println("lfm2vl chat: /help lists the commands, Ctrl-C stops an answer, /quit exits.");
             }
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -102,46 +124,90 @@ final class ChatCommand implements Callable<Integer> {
                     continue;
                 }
                 if (line.startsWith("/")) {
-                    if (!command(line, chat, err)) {
+                    if (!command(line, chat, images, err)) {
                         break;
                     }
                     continue;
                 }
                 cancel.set(false);
                 generating.set(true);
-                try {
-                    Generator.Result r = chat.send(line, List.of(), maxTokens, new Generator.Listener() {
-                        @Override
-                        public void onToken(int id, String text) {
-                            out.print(text);
-                            out.flush();
-                        }
+                Generator.Listener listener = status.clearingBefore(new Generator.Listener() {
+                    @Override
+                    public void onToken(int id, String text) {
+                        out.print(text);
+                        out.flush();
+                    }
 
-                        @Override
-                        public boolean cancelled() {
-                            return cancel.get();
+                    @Override
+                    public boolean cancelled() {
+                        return cancel.get();
+                    }
+                });
+                try {
+                    Generator.Result r;
+                    if (images != null && !images.pending.isEmpty()) {
+                        MultimodalPrompt prompt;
+                        try {
+                            prompt = chat.nextPrompt(line, images.pending);
+                        } catch (IllegalArgumentException e) {
+                            err.println("error: " + e.getMessage() + " (the attached images stay attached)");
+                            err.flush();
+                            continue;
                         }
-                    });
+                        if (prompt.positions() > chat.state().remaining()) {
+                            throw new ContextFullException(chat.state().position() + prompt.positions(), chat.state().capacity());
+                        }
+                        List<List<float[]>> embeddings = ImageConversation.embed(prompt, images.model, status);
+                        images.pending.clear();
+                        status.show("prefill " + prompt.positions() + " positions...");
+                        r = chat.send(prompt, embeddings, maxTokens, listener);
+                    } else {
+                        if (status.enabled()) {
+                            int positions = 0;
+                            for (PromptPart p : chat.userTurn(line, List.of())) {
+                                positions += p.positions();
+                            }
+                            status.show("prefill " + positions + " positions...");
+                        }
+                        r = chat.send(line, List.of(), maxTokens, listener);
+                    }
+                    status.clear();
                     out.println();
                     out.flush();
                     if (r.stopReason() == Generator.StopReason.CANCELLED) {
                         err.println("(stopped)");
-                    } else if (r.stopReason() == Generator.StopReason.CONTEXT_FULL) {
+                    } else if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
                         err.println("note: the context is full (" + chat.state().capacity() + " positions); /reset to start over or raise --ctx-size");
                     }
                 } catch (ContextFullException e) {
+                    status.clear();
                     err.println("error: " + e.getMessage() + "; /reset to start over");
                 } finally {
+                    status.clear();
                     generating.set(false);
                 }
                 err.flush();
             }
+        } finally {
+            status.clear();
         }
         return Main.EXIT_OK;
     }
 
+    /** The vision side of the chat: the projector, the pre-processor, and the images attached to the next message. */
+    private static final class Images {
+        final VisionModel model;
+        final ImagePreprocessor preprocessor;
+        final List<PreprocessedImage> pending = new ArrayList<>();
+
+        Images(VisionModel model, ImagePreprocessor preprocessor) {
+            this.model = model;
+            this.preprocessor = preprocessor;
+        }
+    }
+
     /** Handles a slash command; false means quit. */
-    private boolean command(String line, Conversation chat, PrintWriter err) {
+    private boolean command(String line, Conversation chat, Images images, PrintWriter err) {
         String[] parts = line.split("\\s+", 2);
         String arg = parts.length > 1 ? parts[1] : "";
         switch (parts[0]) {
@@ -150,17 +216,56 @@ final class ChatCommand implements Callable<Integer> {
             }
             case "/reset" -> {
                 chat.reset();
+                dropImages(images);
                 err.println("(conversation reset)");
             }
             case "/system" -> {
                 chat.setSystem(arg.isEmpty() ? null : arg);
+                dropImages(images);
                 err.println(arg.isEmpty() ? "(system message cleared; conversation reset)" : "(system message set; conversation reset)");
             }
             case "/help" -> err.println(HELP);
-            case "/image" -> err.println("error: /image needs a vision projector (--mmproj)");
+            case "/image" -> attach(arg, images, err);
             default -> err.println("error: unknown command " + parts[0] + " (/help lists the commands)");
         }
         err.flush();
         return true;
+    }
+
+    /** {@code /image PATH}: loads and pre-processes the image now; on success it goes with the next message. */
+    private void attach(String arg, Images images, PrintWriter err) {
+        if (images == null) {
+            err.println("error: /image needs a vision projector (--mmproj)");
+            return;
+        }
+        if (arg.isEmpty()) {
+            err.println("error: /image needs a path: /image PATH");
+            return;
+        }
+        Path path = Path.of(unquote(arg.strip()));
+        PreprocessedImage image;
+        try {
+            image = vision.preprocess(images.preprocessor, path, err);
+        } catch (UserError e) {
+            err.println("error: " + e.getMessage());
+            return;
+        }
+        images.pending.add(image);
+        err.println("(image " + images.pending.size() + " attached: " + path + ", " + image.totalImageTokens()
+                + " image tokens; it goes with the next message)");
+    }
+
+    /** A path typed in quotes (e.g. pasted with spaces) without them. */
+    private static String unquote(String s) {
+        if (s.length() >= 2 && (s.charAt(0) == '\'' || s.charAt(0) == '"') && s.charAt(s.length() - 1) == s.charAt(0)) {
+            return s.substring(1, s.length() - 1);
+        }
+        return s;
+    }
+
+    private static void dropImages(Images images) {
+        if (images != null) {
+            images.pending.clear();
+        }
     }
 }

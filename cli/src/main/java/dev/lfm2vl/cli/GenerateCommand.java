@@ -61,6 +61,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--print-ids", description = "Print the generated token ids on stderr at the end.")
     boolean printIds;
 
+    @Option(names = {"-q", "--quiet"}, description = "No progress and no notes on stderr (errors are still printed).")
+    boolean quiet;
+
     @Option(names = "--json", description = "Print one JSON object (text, token ids, stop reason, timings) instead of streaming.")
     boolean json;
 
@@ -81,8 +84,11 @@ final class GenerateCommand implements Callable<Integer> {
                 throw new UserError("--raw cannot be combined with --image (images need the chat template)");
             }
         }
+        Path modelPath = options.modelPath();
+        Status status = Status.on(err, quiet);
+        status.show("loading model...");
         long t0 = System.nanoTime();
-        try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool)) {
+        try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool)) {
             long loadNanos = System.nanoTime() - t0;
             Tokenizer tokenizer;
             try {
@@ -100,11 +106,12 @@ final class GenerateCommand implements Callable<Integer> {
             Generator.Result r;
             if (!images.isEmpty()) {
                 try (VisionModel vm = vision.load(pool, model)) {
+                    status.clear();
                     ImageConversation conversation = new ImageConversation(model, tokenizer, vm, vision);
-                    r = conversation.answer(state, system, prompt, images, settings, maxTokens, listener, err);
+                    r = conversation.answerTimed(state, system, prompt, images, settings, maxTokens, listener, err, status).result();
                 }
             } else {
-                r = generateText(model, tokenizer, state, settings, listener);
+                r = generateText(model, tokenizer, state, settings, listener, status);
             }
             if (json) {
                 out.println(JsonWriter.write(Timings.toJson(r, loadNanos), false));
@@ -115,7 +122,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (vision.verbose) {
                 err.println(Timings.summary(r, loadNanos));
             }
-            if (r.stopReason() == Generator.StopReason.CONTEXT_FULL) {
+            if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
                 err.println("note: the context is full (" + state.capacity() + " positions); raise --ctx-size for longer answers");
             }
             if (printIds) {
@@ -125,12 +132,14 @@ final class GenerateCommand implements Callable<Integer> {
                 }
                 err.println(b);
             }
+        } finally {
+            status.clear();
         }
         return Main.EXIT_OK;
     }
 
     private Generator.Result generateText(Lfm2Model model, Tokenizer tokenizer, Lfm2State state, Sampler.Settings settings,
-                                          Generator.Listener listener) {
+                                          Generator.Listener listener, Status status) {
         String text;
         if (raw) {
             text = prompt;
@@ -144,7 +153,12 @@ final class GenerateCommand implements Callable<Integer> {
         }
         int[] ids = tokenizer.encode(text, true, !raw);
         Generator generator = new Generator(model, tokenizer);
-        return generator.generate(state, List.of(new PromptPart.Tokens(ids)), new Sampler(model.config().vocabSize(), settings),
-                maxTokens, listener);
+        status.show("prefill " + ids.length + " positions...");
+        try {
+            return generator.generate(state, List.of(new PromptPart.Tokens(ids)), new Sampler(model.config().vocabSize(), settings),
+                    maxTokens, status.clearingBefore(listener));
+        } finally {
+            status.clear();
+        }
     }
 }

@@ -2,9 +2,11 @@ package dev.lfm2vl.cli;
 
 import dev.lfm2vl.runtime.ChatTemplate;
 import dev.lfm2vl.runtime.Generator;
+import dev.lfm2vl.runtime.ImageEntry;
 import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Lfm2State;
+import dev.lfm2vl.runtime.Lfm2Vl;
 import dev.lfm2vl.runtime.MultimodalPrompt;
 import dev.lfm2vl.runtime.PreprocessedImage;
 import dev.lfm2vl.runtime.Sampler;
@@ -43,18 +45,8 @@ final class ImageConversation {
         for (Path p : images) {
             pre.add(options.preprocess(preprocessor, p, err));
         }
-        List<ChatTemplate.Message> messages = new ArrayList<>();
-        if (system != null) {
-            messages.add(ChatTemplate.Message.system(system));
-        }
-        messages.add(ChatTemplate.Message.user(user, images.size()));
-        List<ChatTemplate.Piece> pieces;
-        try {
-            pieces = ChatTemplate.pieces(messages, true);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
-        }
-        return MultimodalPrompt.build(pieces, tokenizer, pre, true);
+        checkPrompt(system, user, images.size());
+        return Lfm2Vl.buildPrompt(system, user, pre, tokenizer);
     }
 
     /** One answer with the time spent loading, pre-processing and encoding the images (before the prefill). */
@@ -86,6 +78,12 @@ final class ImageConversation {
     /** {@link #answer}, also reporting the image tokens and the encode time (load, pre-process, vision encode). */
     Answer answerTimed(Lfm2State state, String system, String user, List<Path> images, Sampler.Settings settings,
                        int maxTokens, Generator.Listener listener, PrintWriter err) {
+        return answerTimed(state, system, user, images, settings, maxTokens, listener, err, Status.off());
+    }
+
+    /** {@link #answerTimed}, showing the encoding and prefill on {@code status} (cleared before the first token). */
+    Answer answerTimed(Lfm2State state, String system, String user, List<Path> images, Sampler.Settings settings,
+                       int maxTokens, Generator.Listener listener, PrintWriter err, Status status) {
         long t0 = System.nanoTime();
         MultimodalPrompt prompt = prompt(system, user, images, err);
         state.reset();
@@ -93,10 +91,34 @@ final class ImageConversation {
             throw new UserError("the prompt takes " + prompt.positions() + " positions (" + prompt.imageTokens()
                     + " for images) but the context holds " + state.capacity() + "; raise --ctx-size or lower --max-image-tokens");
         }
-        List<List<float[]>> embeddings = prompt.embed(vision);
+        List<List<float[]>> embeddings = embed(prompt, vision, status);
         long encode = System.nanoTime() - t0;
         Sampler sampler = new Sampler(text.config().vocabSize(), settings);
-        Generator.Result r = generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, listener);
-        return new Answer(r, prompt.imageTokens(), encode);
+        status.show("prefill " + prompt.positions() + " positions...");
+        try {
+            Generator.Result r = generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, status.clearingBefore(listener));
+            return new Answer(r, prompt.imageTokens(), encode);
+        } finally {
+            status.clear();
+        }
+    }
+
+    /**
+     * {@link MultimodalPrompt#embed}, entry by entry, showing "encoding image k/N (tile t/T)..." on {@code status}
+     * (the thumbnail or single image counts as the last tile).
+     */
+    static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Status status) {
+        List<PreprocessedImage> images = prompt.images();
+        List<List<float[]>> out = new ArrayList<>(images.size());
+        for (int i = 0; i < images.size(); i++) {
+            List<ImageEntry> entries = images.get(i).entries();
+            List<float[]> vectors = new ArrayList<>(entries.size());
+            for (int e = 0; e < entries.size(); e++) {
+                status.show("encoding image " + (i + 1) + "/" + images.size() + " (tile " + (e + 1) + "/" + entries.size() + ")...");
+                vectors.add(vision.embed(entries.get(e)));
+            }
+            out.add(vectors);
+        }
+        return out;
     }
 }

@@ -1,6 +1,7 @@
 package dev.lfm2vl.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lfm2vl.loader.Fixtures;
@@ -27,7 +28,7 @@ class ChatCommandTest {
     @Test
     void pipedMessagesAreAnsweredInTurnAndCommandsWork() {
         String model = Fixtures.textModel("Q4_0").toString();
-        CliRun r = chat("Hello there\n/help\n\nWhat now?\n/bogus\n/reset\nHello there\n/quit\nnever answered\n",
+        CliRun r = chat("Hello there\n/help\n\nWhat now?\n/bogus\n/image photo.png\n/reset\nHello there\n/quit\nnever answered\n",
                 "-m", model, "-n", "6", "--temp", "0", "--repeat-penalty", "1");
         assertEquals(0, r.exitCode(), r.err());
         String[] answers = r.out().split("\n", -1);
@@ -36,6 +37,45 @@ class ChatCommandTest {
         assertTrue(r.err().contains("/system TEXT"), "help text: " + r.err());
         assertTrue(r.err().contains("error: unknown command /bogus"), r.err());
         assertTrue(r.err().contains("(conversation reset)"), r.err());
+        assertTrue(r.err().contains("error: /image needs a vision projector (--mmproj)"), "no mmproj, no images: " + r.err());
+    }
+
+    @Test
+    void imageAttachedWithSlashImageIsAnsweredExactlyLikeGenerateImage() {
+        String model = Fixtures.textModel("F32").toString();
+        String mmproj = Fixtures.mmproj("F32").toString();
+        String image = Fixtures.file("images/img_64x48.png").toString();
+        String[] common = {"-m", model, "--mmproj", mmproj, "-n", "8", "--temp", "0", "-t", "2"};
+        CliRun generate = CliRun.of(concat(new String[] {"generate", "--image", image, "-p", "What is this?"}, common));
+        assertEquals(0, generate.exitCode(), generate.err());
+
+        // A bad path is reported at once and attaches nothing; the good one is image 1 and goes with the next
+        // message only; the follow-up turn is text only, continuing from the cache.
+        CliRun r = chat("/image /no/such/image.png\n/image " + image + "\nWhat is this?\nAnd now?\n", common);
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("error: cannot load image /no/such/image.png"), r.err());
+        assertTrue(r.err().contains("(image 1 attached: " + image), r.err());
+        assertFalse(r.err().contains("(image 2 attached"), r.err());
+        assertTrue(r.out().startsWith(generate.out()), "first chat answer = generate --image answer:\n" + r.out() + "\nvs\n" + generate.out());
+        assertTrue(r.out().length() > generate.out().length(), "a second answer follows: " + r.out());
+        assertFalse(r.err().contains("\r"), "no progress when stderr is not a terminal: " + r.err());
+    }
+
+    @Test
+    void imageMarkersMustMatchTheAttachedImages() {
+        String image = Fixtures.file("images/img_64x48.png").toString();
+        CliRun r = chat("/image " + image + "\nCompare <__media__> and <__media__>.\n/reset\nHi\n",
+                "-m", Fixtures.textModel("Q8_0").toString(), "--mmproj", Fixtures.mmproj("F32").toString(), "-n", "2", "--temp", "0");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("error: "), r.err());
+        assertTrue(r.err().contains("the attached images stay attached"), r.err());
+        assertEquals(1, r.out().split("\n", -1).length - 1, "only the text message after /reset was answered: " + r.out());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

@@ -85,6 +85,66 @@ public final class Conversation {
         return parts;
     }
 
+    /**
+     * The prompt of a new user turn with pre-processed images, laid out as in the reference ({@link MultimodalPrompt#build}
+     * on the turn's template pieces: the whole first turn with BOS, later turns as a continuation without). No model
+     * work is done; {@link #send(MultimodalPrompt, List, int, Generator.Listener)} feeds it. Valid until the
+     * conversation changes (a turn is sent, or it is reset).
+     *
+     * @throws IllegalArgumentException if the message's media markers do not match the images
+     */
+    public MultimodalPrompt nextPrompt(String text, List<PreprocessedImage> images) {
+        ChatTemplate.Message message = ChatTemplate.Message.user(text, images.size());
+        List<ChatTemplate.Piece> pieces;
+        if (turns == 0) {
+            List<ChatTemplate.Message> messages = new ArrayList<>();
+            if (system != null && !system.isEmpty()) {
+                messages.add(ChatTemplate.Message.system(system));
+            }
+            messages.add(message);
+            pieces = ChatTemplate.pieces(messages, true);
+        } else {
+            pieces = new ArrayList<>(ChatTemplate.continuation(message, true));
+            // The previous answer ended with <|im_end|> (fed to the model); the template puts "\n" after it.
+            String prefix = openAnswer ? ChatTemplate.IM_END + "\n" : "\n";
+            if (!pieces.isEmpty() && pieces.get(0) instanceof ChatTemplate.Text t) {
+                pieces.set(0, new ChatTemplate.Text(prefix + t.text()));
+            } else {
+                pieces.add(0, new ChatTemplate.Text(prefix));
+            }
+        }
+        return MultimodalPrompt.build(pieces, tokenizer, images, turns == 0);
+    }
+
+    /**
+     * Sends a turn built by {@link #nextPrompt} with its image vectors ({@link MultimodalPrompt#embed}) and streams
+     * the answer; earlier turns stay in the KV cache.
+     *
+     * @throws ContextFullException if the prompt does not fit in what is left of the context
+     */
+    public Generator.Result send(MultimodalPrompt prompt, List<List<float[]>> embeddings, int maxTokens, Generator.Listener listener) {
+        if (prompt.positions() > state.remaining()) {
+            throw new ContextFullException(state.position() + prompt.positions(), state.capacity());
+        }
+        Generator.Result r = generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, listener);
+        turns++;
+        openAnswer = r.stopReason() != Generator.StopReason.END_OF_GENERATION;
+        return r;
+    }
+
+    /**
+     * Sends a user message with pre-processed images (encoded here by {@code vision}) and streams the answer. The
+     * images go where the message has media markers, else before its text.
+     */
+    public Generator.Result send(String text, List<PreprocessedImage> images, VisionModel vision, int maxTokens,
+                                 Generator.Listener listener) {
+        MultimodalPrompt prompt = nextPrompt(text, images);
+        if (prompt.positions() > state.remaining()) {
+            throw new ContextFullException(state.position() + prompt.positions(), state.capacity());
+        }
+        return send(prompt, images.isEmpty() ? List.of() : prompt.embed(vision), maxTokens, listener);
+    }
+
     /** Sends a user message (with optional expanded images) and streams the answer. */
     public Generator.Result send(String text, List<List<PromptPart>> images, int maxTokens, Generator.Listener listener) {
         List<PromptPart> parts = userTurn(text, images);

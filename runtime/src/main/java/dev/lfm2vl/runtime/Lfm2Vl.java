@@ -184,6 +184,14 @@ public final class Lfm2Vl implements AutoCloseable {
         return generator.generate(state, parts, sampler, options.maxTokens(), listener);
     }
 
+    /** Loads and pre-processes an image for {@link #newConversation() a conversation}'s turn. */
+    public PreprocessedImage preprocess(Path image) throws IOException {
+        if (vision == null) {
+            throw new IllegalStateException("images need a vision projector: load with an mmproj");
+        }
+        return preprocessor.preprocess(ImageLoader.load(image, options.maxImagePixels()));
+    }
+
     /** The tokenized, pre-processed prompt of a request (no model work yet): positions, image tokens, layout. */
     public MultimodalPrompt prompt(String prompt, List<Path> images) throws IOException {
         if (!images.isEmpty() && vision == null) {
@@ -193,15 +201,30 @@ public final class Lfm2Vl implements AutoCloseable {
         for (Path p : images) {
             pre.add(preprocessor.preprocess(ImageLoader.load(p, options.maxImagePixels())));
         }
-        List<ChatTemplate.Message> messages = new ArrayList<>();
-        if (options.system() != null) {
-            messages.add(ChatTemplate.Message.system(options.system()));
-        }
-        messages.add(ChatTemplate.Message.user(prompt, images.size()));
-        return MultimodalPrompt.build(ChatTemplate.pieces(messages, true), tokenizer, pre, true);
+        return buildPrompt(options.system(), prompt, pre, tokenizer);
     }
 
-    /** A multi-turn chat on this model (text turns; its own KV cache). */
+    /**
+     * The prompt of a fresh one-message conversation: the optional {@code system} message, then {@code user} with
+     * {@code images} (where it has {@code <__media__>} markers, else before its text), through the chat template with
+     * the generation prompt, tokenized with BOS and the images expanded in the reference layout. Shared by
+     * {@link #prompt(String, List)} and the CLI's image commands.
+     *
+     * @throws IllegalArgumentException if the markers do not match the images, or a marker token is missing
+     */
+    public static MultimodalPrompt buildPrompt(String system, String user, List<PreprocessedImage> images, Tokenizer tokenizer) {
+        List<ChatTemplate.Message> messages = new ArrayList<>();
+        if (system != null) {
+            messages.add(ChatTemplate.Message.system(system));
+        }
+        messages.add(ChatTemplate.Message.user(user, images.size()));
+        return MultimodalPrompt.build(ChatTemplate.pieces(messages, true), tokenizer, images, true);
+    }
+
+    /**
+     * A multi-turn chat on this model (its own KV cache). Turns with images: {@link Conversation#send(String, List,
+     * VisionModel, int, Generator.Listener)} with {@link #preprocess} and {@link #visionModel()}.
+     */
     public Conversation newConversation() {
         return new Conversation(text, tokenizer, options.sampling(), state.capacity(), options.system());
     }

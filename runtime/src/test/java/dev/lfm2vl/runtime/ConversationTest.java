@@ -81,4 +81,42 @@ class ConversationTest {
             assertTrue(first.startsWith("<|startoftext|><|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi"), first);
         }
     }
+
+    private static String describe(MultimodalPrompt prompt) {
+        StringBuilder b = new StringBuilder();
+        for (MultimodalPrompt.Chunk c : prompt.chunks()) {
+            b.append(c instanceof MultimodalPrompt.TextChunk t ? java.util.Arrays.toString(t.tokens()) : c.toString()).append('|');
+        }
+        return b.toString();
+    }
+
+    @Test
+    void anImageInALaterTurnIsFedAfterTheCachedHistoryExactlyAsInOneGo() throws IOException {
+        try (Lfm2Vl vlm = Lfm2Vl.load(Fixtures.textModel("F32"), Fixtures.mmproj("F32"),
+                Lfm2Vl.Options.defaults().withThreads(2).withContextSize(1024).withSampling(Sampler.Settings.greedy()))) {
+            Tokenizer tok = vlm.tokenizer();
+            PreprocessedImage image = vlm.preprocess(Fixtures.file("images/img_64x48.png"));
+
+            // A first turn with an image is the one-message prompt of Lfm2Vl.
+            Conversation chat = vlm.newConversation();
+            assertEquals(describe(Lfm2Vl.buildPrompt(null, "What is this?", List.of(image), tok)),
+                    describe(chat.nextPrompt("What is this?", List.of(image))));
+
+            int[] turn1 = tokensOf(chat.userTurn("Hi", List.of()));
+            Generator.Result r1 = chat.send("Hi", List.of(), 5, QUIET);
+            MultimodalPrompt turn2 = chat.nextPrompt("What is this?", List.of(image));
+            assertTrue(((MultimodalPrompt.TextChunk) turn2.chunks().get(0)).tokens()[0] != tok.bosId(), "no BOS in a continuation");
+            Generator.Result r2 = chat.send("What is this?", List.of(image), vlm.visionModel(), 6, QUIET);
+            assertEquals(turn1.length + r1.tokens().length + turn2.positions() + r2.tokens().length, chat.state().position(),
+                    "only the new turn was fed");
+
+            List<PromptPart> history = new ArrayList<>();
+            history.add(new PromptPart.Tokens(concat(List.of(turn1, r1.tokens()))));
+            history.addAll(turn2.parts(turn2.embed(vlm.visionModel())));
+            Lfm2State fresh = vlm.textModel().newState(1024);
+            Generator.Result again = new Generator(vlm.textModel(), tok).generate(fresh, history,
+                    new Sampler(vlm.textModel().config().vocabSize(), Sampler.Settings.greedy()), 6, QUIET);
+            assertArrayEquals(again.tokens(), r2.tokens());
+        }
+    }
 }

@@ -1,0 +1,84 @@
+package dev.lfm2vl.cli;
+
+import dev.lfm2vl.runtime.Generator;
+import java.io.Console;
+import java.io.PrintWriter;
+
+/**
+ * A one-line status on stderr for long work ("loading model...", "encoding image 1/2 (tile 3/7)...", "prefill 812
+ * positions..."), redrawn in place with {@code \r} and cleared before anything else is printed. Only when stderr is a
+ * terminal and not {@code --quiet}; otherwise every call does nothing.
+ */
+final class Status {
+    private static final Status OFF = new Status(null, false);
+
+    private final PrintWriter err;
+    private final boolean enabled;
+    private boolean shown;
+
+    Status(PrintWriter err, boolean enabled) {
+        this.err = err;
+        this.enabled = enabled && err != null;
+    }
+
+    /** A status on {@code err} when it is a terminal and not {@code quiet}. */
+    static Status on(PrintWriter err, boolean quiet) {
+        return new Status(err, !quiet && stderrIsTerminal());
+    }
+
+    /** A status that prints nothing. */
+    static Status off() {
+        return OFF;
+    }
+
+    /** Whether stderr is a terminal (or the {@code lfm2vl.stderr.tty} property says so, for tests). */
+    static boolean stderrIsTerminal() {
+        if (Boolean.getBoolean("lfm2vl.stderr.tty")) {
+            return true;
+        }
+        Console c = System.console();
+        return c != null && c.isTerminal();
+    }
+
+    boolean enabled() {
+        return enabled;
+    }
+
+    /** Replaces the status line with {@code text}. */
+    void show(String text) {
+        if (!enabled) {
+            return;
+        }
+        err.print("\r" + text + "\033[K");
+        err.flush();
+        shown = true;
+    }
+
+    /** Takes the status line off the terminal (before an answer or another message is printed). */
+    void clear() {
+        if (shown) {
+            err.print("\r\033[K");
+            err.flush();
+            shown = false;
+        }
+    }
+
+    /** {@code listener}, clearing the status before the first token is passed on. */
+    Generator.Listener clearingBefore(Generator.Listener listener) {
+        if (!enabled) {
+            return listener;
+        }
+        return new Generator.Listener() {
+            @Override
+            public void onToken(int id, String text) {
+                clear();
+                listener.onToken(id, text);
+            }
+
+            @Override
+            public boolean cancelled() {
+                return listener.cancelled();
+            }
+        };
+    }
+}
