@@ -30,8 +30,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code lfm2vl chat}: an interactive multi-turn conversation; earlier turns stay in the KV cache. */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"Chat with the model, turn by turn, streaming each answer. Earlier turns stay in the KV cache,",
-                "so a new message costs only its own tokens. Works with piped input too (one message per line).",
+        description = {"Chat with the model, turn by turn, with images; each answer is streamed.",
+                "Earlier turns stay in the KV cache, so a new message costs only its own tokens. Works with piped input",
+                "too (one message per line).",
                 "", "In the chat: /image PATH attaches an image to the next message (needs --mmproj, or --hf; repeat it for",
                 "several images; they go where the message has <__media__>, else before its text), /system TEXT sets",
                 "the system message and starts over, /reset starts over, /help lists the commands, /quit exits.",
