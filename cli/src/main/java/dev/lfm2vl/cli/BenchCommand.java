@@ -3,8 +3,21 @@ package dev.lfm2vl.cli;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufTensor;
+import dev.lfm2vl.runtime.ChatTemplate;
+import dev.lfm2vl.runtime.Generator;
+import dev.lfm2vl.runtime.ImageEntry;
+import dev.lfm2vl.runtime.ImageLoader;
+import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Lfm2State;
+import dev.lfm2vl.runtime.Lfm2Vl;
+import dev.lfm2vl.runtime.MultimodalPrompt;
+import dev.lfm2vl.runtime.PreprocessedImage;
+import dev.lfm2vl.runtime.Sampler;
+import dev.lfm2vl.runtime.Tokenizer;
+import dev.lfm2vl.runtime.VisionModel;
+import java.awt.image.BufferedImage;
+import javax.imageio.ImageIO;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -35,7 +48,9 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code lfm2vl bench} (llama-bench spirit): prompt processing (pp) and generation (tg) tokens/s of the text
  * tower with random token ids, next to two machine ceilings measured in the same run: sequential read bandwidth
- * of mapped memory and F32 FMA throughput.
+ * of mapped memory and F32 FMA throughput. With {@code --mmproj}: {@code vision512} (ms to encode one 512x512
+ * entry, 1024 patches, through the vision tower and projector) and {@code ttft512} (ms from a 512x512 PNG file to
+ * the first sampled token of the default caption request: load, pre-process, encode, prefill, sample).
  */
 @Command(name = "bench",
         description = "Measure prompt processing (ppN) and generation (tgN) speed, with the machine's read-bandwidth and FMA ceilings.",
@@ -43,12 +58,13 @@ import picocli.CommandLine.Model.CommandSpec;
         footer = {"", "tg is bounded by read bandwidth / weight bytes per token; pp by FMA peak / (2 x params) per token.", "",
                 "Examples:",
                 "  lfm2vl bench -m LFM2-VL-3B-Q4_0.gguf",
-                "  lfm2vl bench -m model.gguf -p 64 -n 16 -r 1 -t 2 --json"})
+                "  lfm2vl bench -m model.gguf -p 64 -n 16 -r 1 -t 2 --json",
+                "  lfm2vl bench -m model.gguf --mmproj mmproj.gguf -p 64 -n 16 -r 1"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL.gguf", description = "Text model GGUF.")
     Path model;
 
-    @Option(names = "--mmproj", paramLabel = "MMPROJ.gguf", description = "Vision projector GGUF (vision benchmarks: not implemented yet).")
+    @Option(names = "--mmproj", paramLabel = "MMPROJ.gguf", description = "Vision projector GGUF: adds vision512 (one 512x512 tile through the vision tower) and ttft512 (512x512 PNG to first caption token).")
     Path mmproj;
 
     @Option(names = {"-p", "--n-prompt"}, paramLabel = "N", defaultValue = "512", description = "Prompt tokens for pp (0 = skip; default ${DEFAULT-VALUE}).")
@@ -93,9 +109,6 @@ final class BenchCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (mmproj != null && !json) {
-            err.println("note: --mmproj given, but the vision benchmarks (vision512, ttft512) are not implemented yet");
-        }
         try (Parallel pool = Parallel.create(n); Lfm2Model m = Lfm2Model.load(model, pool)) {
             long weightBytes = weightBytesPerToken(m.gguf());
             long params = weightParamsPerToken(m.gguf());
@@ -137,6 +150,10 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 results.add(result("tg" + gen, tps));
             }
+            long visionFlops = 0;
+            if (mmproj != null) {
+                visionFlops = vision(pool, m, results);
+            }
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("threads", n);
             Map<String, Object> ceilings = new LinkedHashMap<>();
@@ -159,10 +176,129 @@ final class BenchCommand implements Callable<Integer> {
             if (json) {
                 out.println(line);
             } else {
-                printTable(out, report, weightBytes, params, readGbs, fmaGflops);
+                printTable(out, report, weightBytes, params, readGbs, fmaGflops, visionFlops);
             }
         }
         return Main.EXIT_OK;
+    }
+
+    /** Side of the vision benchmarks' image: one full tile (1024 patches of 16 px, 256 image tokens). */
+    static final int TILE = 512;
+
+    /**
+     * vision512 and ttft512 (each {@code -r} times; results appended to {@code results}). Returns the FLOPs of one
+     * 512x512 encode (for the table's ratio).
+     */
+    private long vision(Parallel pool, Lfm2Model m, List<Map<String, Object>> results) throws IOException {
+        try (VisionModel v = VisionModel.load(mmproj, pool)) {
+            v.checkCompatible(m);
+            Random rnd = new Random(4321);
+            // JIT warm-up of the vision kernels on a small entry (a full tile of the real model takes tens of seconds)
+            v.embed(randomEntry(v, rnd, 64));
+            double[] ms = new double[reps];
+            for (int r = 0; r < reps; r++) {
+                ImageEntry e = randomEntry(v, rnd, TILE);
+                long t0 = System.nanoTime();
+                v.embed(e);
+                ms[r] = (System.nanoTime() - t0) / 1e6;
+            }
+            Map<String, Object> vr = new LinkedHashMap<>();
+            vr.put("test", "vision" + TILE);
+            vr.put("ms", round(mean(ms)));
+            vr.put("stddev", round(stddev(ms)));
+            results.add(vr);
+
+            Lfm2Vl.Options d = Lfm2Vl.Options.defaults(); // what 'caption' and Lfm2Vl.caption use
+            Tokenizer tokenizer = Tokenizer.fromGguf(m.gguf().metadata());
+            Generator generator = new Generator(m, tokenizer);
+            ImagePreprocessor pre = new ImagePreprocessor(v.preprocessOptions(d.preprocess())
+                    .withImageTokens(d.minImageTokens(), d.maxImageTokens()).withImageSplitting(d.imageSplitting()));
+            Path png = Files.createTempFile("lfm2vl-bench-", ".png");
+            try {
+                BufferedImage img = new BufferedImage(TILE, TILE, BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < TILE; y++) {
+                    for (int x = 0; x < TILE; x++) {
+                        img.setRGB(x, y, rnd.nextInt(1 << 24));
+                    }
+                }
+                if (!ImageIO.write(img, "png", png.toFile())) {
+                    throw new IOException("no PNG writer");
+                }
+                double[] ttft = new double[reps];
+                for (int r = 0; r < reps; r++) {
+                    Sampler sampler = new Sampler(m.config().vocabSize(), d.sampling());
+                    long t0 = System.nanoTime();
+                    PreprocessedImage image = pre.preprocess(ImageLoader.load(png, d.maxImagePixels()));
+                    MultimodalPrompt request = MultimodalPrompt.build(
+                            ChatTemplate.pieces(List.of(ChatTemplate.Message.user(Lfm2Vl.DESCRIBE, 1)), true), tokenizer, List.of(image), true);
+                    if (request.positions() > m.config().contextLength()) {
+                        throw new UserError("the caption prompt takes " + request.positions() + " positions; the model holds "
+                                + m.config().contextLength());
+                    }
+                    Lfm2State st = m.newState(request.positions() + 1);
+                    generator.prefill(st, request.parts(request.embed(v)));
+                    int first = sampler.sample(generator.logits(), 0);
+                    ttft[r] = (System.nanoTime() - t0) / 1e6;
+                    if (first < 0) {
+                        throw new IllegalStateException("no token sampled");
+                    }
+                }
+                Map<String, Object> tr = new LinkedHashMap<>();
+                tr.put("test", "ttft" + TILE);
+                tr.put("ms", round(mean(ttft)));
+                results.add(tr);
+            } finally {
+                Files.deleteIfExists(png);
+            }
+            return visionFlops(v, TILE, TILE);
+        }
+    }
+
+    /** A {@code side x side} entry of random normalised pixels (uniform in [-1, 1], like (u8/255 - 0.5)/0.5). */
+    private static ImageEntry randomEntry(VisionModel v, Random rnd, int side) {
+        float[] px = new float[3 * side * side];
+        for (int i = 0; i < px.length; i++) {
+            px[i] = rnd.nextFloat() * 2 - 1;
+        }
+        return new ImageEntry(side, side, px, v.tokens(side, side), 0, 0, false);
+    }
+
+    /**
+     * FLOPs of encoding one {@code width x height} entry: 2 x elements of every encoder matrix x patches (the patch
+     * embedding is a matrix over the patches too; the position embedding is a lookup), 2 x projector matrices x
+     * image tokens, and the attention products QK^T and PV: 4 x patches^2 x hidden x layers.
+     */
+    static long visionFlops(VisionModel v, int width, int height) {
+        long patches = (long) (width / v.config().patchSize()) * (height / v.config().patchSize());
+        long tokens = v.tokens(width, height);
+        long flops = 0;
+        for (GgufTensor t : v.gguf().tensors()) {
+            if (t.rank() < 2 || t.name().startsWith("v.position_embd")) {
+                continue;
+            }
+            flops += 2 * t.elementCount() * (t.name().startsWith("mm.") ? tokens : patches);
+        }
+        return flops + 4L * patches * patches * v.config().hidden() * v.config().layers();
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
+    private static double stddev(double[] v) {
+        if (v.length < 2) {
+            return 0;
+        }
+        double mu = mean(v);
+        double var = 0;
+        for (double x : v) {
+            var += (x - mu) * (x - mu);
+        }
+        return Math.sqrt(var / (v.length - 1));
     }
 
     private static Map<String, Object> result(String test, double[] tps) {
@@ -195,7 +331,8 @@ final class BenchCommand implements Callable<Integer> {
         return ids;
     }
 
-    private void printTable(PrintWriter out, Map<String, Object> report, long weightBytes, long params, double readGbs, double fmaGflops) {
+    private void printTable(PrintWriter out, Map<String, Object> report, long weightBytes, long params, double readGbs, double fmaGflops,
+            long visionFlops) {
         double tgCeiling = readGbs * 1e9 / weightBytes;
         out.printf(Locale.ROOT, "model: %s%n", model.getFileName());
         out.printf(Locale.ROOT, "threads: %s   weights/token: %.1f MB (%.3f B params)   peak RSS: %.1f MB%n",
@@ -207,6 +344,17 @@ final class BenchCommand implements Callable<Integer> {
         List<Map<String, Object>> results = (List<Map<String, Object>>) report.get("results");
         for (Map<String, Object> r : results) {
             String test = (String) r.get("test");
+            if (r.containsKey("ms")) {
+                double ms = ((Number) r.get("ms")).doubleValue();
+                if (test.startsWith("vision")) {
+                    double gflops = visionFlops / (ms / 1e3) / 1e9;
+                    out.printf(Locale.ROOT, "%-8s %11.1f ms %10.1f %9.1f%%  %.1f GFLOP/s (%.1f GFLOP per 512x512 tile)%n", test, ms,
+                            ((Number) r.get("stddev")).doubleValue(), 100 * gflops / fmaGflops, gflops, visionFlops / 1e9);
+                } else {
+                    out.printf(Locale.ROOT, "%-8s %11.1f ms %10s %10s  image file to first caption token%n", test, ms, "", "");
+                }
+                continue;
+            }
             double tps = ((Number) r.get("tokens_per_s")).doubleValue();
             double ratio;
             String what;

@@ -165,6 +165,37 @@ class PerfCommandsTest {
     }
 
     @Test
+    void benchWithMmprojAddsVision512AndTtft512AndKeepsThemForPlan(@TempDir Path dir) throws Exception {
+        Path saved = dir.resolve("bench.json");
+        CliRun r = CliRun.of("bench", "-m", Fixtures.textModel("Q4_0").toString(), "--mmproj", Fixtures.mmproj("F16").toString(),
+                "-p", "8", "-n", "4", "-r", "1", "-t", "2", "--json", "--ceiling-bytes", "8388608", "--ceiling-ms", "20",
+                "--save-to", saved.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        Map<String, Object> o = Json.object(Json.parse(r.out()));
+        assertEquals(List.of("threads", "ceilings", "weight_bytes_per_token", "results", "peak_rss_bytes"), List.copyOf(o.keySet()));
+        assertEquals(o, Json.object(Json.parse(Files.readString(saved))), "the result is kept for plan");
+        List<Object> results = Json.list(o.get("results"));
+        assertEquals(List.of("pp8", "tg4", "vision512", "ttft512"), results.stream().map(x -> Json.object(x).get("test")).toList());
+        Map<String, Object> vision = Json.object(results.get(2));
+        assertEquals(List.of("test", "ms", "stddev"), List.copyOf(vision.keySet()));
+        assertTrue(((Number) vision.get("ms")).doubleValue() > 0, vision.toString());
+        assertEquals(0.0, ((Number) vision.get("stddev")).doubleValue(), "one repetition");
+        Map<String, Object> ttft = Json.object(results.get(3));
+        assertEquals(List.of("test", "ms"), List.copyOf(ttft.keySet()));
+        // the first token needs the tile encode too, and more (load, pre-process, prefill)
+        assertTrue(((Number) ttft.get("ms")).doubleValue() > 0, ttft.toString());
+        assertTrue(((Number) o.get("peak_rss_bytes")).longValue() != 0);
+        PlanCommand.Bench b = PlanCommand.Bench.read(saved, new java.io.PrintWriter(java.io.Writer.nullWriter()));
+        assertEquals(((Number) vision.get("ms")).doubleValue(), b.visionMs(), 1e-9, "plan reads vision512");
+
+        CliRun table = CliRun.of("bench", "-m", Fixtures.textModel("Q4_0").toString(), "--mmproj", Fixtures.mmproj("F16").toString(),
+                "-p", "4", "-n", "0", "-r", "2", "-t", "1", "--ceiling-bytes", "4194304", "--ceiling-ms", "10", "--save-to", "none");
+        assertEquals(0, table.exitCode(), table.err());
+        assertTrue(table.out().contains("vision512") && table.out().contains("ttft512") && table.out().contains("GFLOP per 512x512 tile"),
+                table.out());
+    }
+
+    @Test
     void benchTableShowsRatios() {
         CliRun r = CliRun.of("bench", "-m", Fixtures.textModel("F32").toString(), "-p", "4", "-n", "2", "-r", "2", "-t", "1",
                 "--ceiling-bytes", "4194304", "--ceiling-ms", "10", "--save-to", "none");
