@@ -258,6 +258,9 @@ final class CaptionCommand implements Callable<Integer> {
                     out.println();
                     out.flush();
                 }
+                if (vision.verbose) {
+                    bar.message(Timings.summary(r, 0, answer.encodeNanos()));
+                }
                 emit(record(image, answer, total));
                 finished++;
                 if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {

@@ -104,23 +104,26 @@ final class GenerateCommand implements Callable<Integer> {
                 }
             };
             Generator.Result r;
+            long encodeNanos = 0;
             if (!images.isEmpty()) {
                 try (VisionModel vm = vision.load(pool, model)) {
                     status.clear();
                     ImageConversation conversation = new ImageConversation(model, tokenizer, vm, vision);
-                    r = conversation.answerTimed(state, system, prompt, images, settings, maxTokens, listener, err, status).result();
+                    ImageConversation.Answer a = conversation.answerTimed(state, system, prompt, images, settings, maxTokens, listener, err, status);
+                    r = a.result();
+                    encodeNanos = a.encodeNanos();
                 }
             } else {
                 r = generateText(model, tokenizer, state, settings, listener, status);
             }
             if (json) {
-                out.println(JsonWriter.write(Timings.toJson(r, loadNanos), false));
+                out.println(JsonWriter.write(Timings.toJson(r, loadNanos, encodeNanos), false));
             } else {
                 out.println();
             }
             out.flush();
             if (vision.verbose) {
-                err.println(Timings.summary(r, loadNanos));
+                err.println(Timings.summary(r, loadNanos, encodeNanos));
             }
             if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
                 err.println("note: the context is full (" + state.capacity() + " positions); raise --ctx-size for longer answers");
