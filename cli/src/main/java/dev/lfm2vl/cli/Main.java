@@ -1,6 +1,7 @@
 package dev.lfm2vl.cli;
 
 import dev.lfm2vl.loader.GgufFormatException;
+import dev.lfm2vl.runtime.ContextFullException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -82,6 +83,7 @@ public final class Main implements Runnable {
             case NoSuchFileException n -> EXIT_USAGE;
             case AccessDeniedException a -> EXIT_USAGE;
             case IllegalArgumentException i -> EXIT_USAGE;
+            case ContextFullException c -> EXIT_USAGE; // the prompt alone does not fit the requested --ctx-size
             default -> EXIT_FAILURE;
         };
     }

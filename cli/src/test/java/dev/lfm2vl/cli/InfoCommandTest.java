@@ -89,6 +89,9 @@ class InfoCommandTest {
         assertEquals(2, CliRun.of("info").exitCode());
         assertEquals(2, CliRun.of("info", "--no-such-option", "x").exitCode());
         assertEquals(2, CliRun.of().exitCode());
+        CliRun dir = CliRun.of("info", Fixtures.dir().resolve("models").toString());
+        assertEquals(2, dir.exitCode());
+        assertTrue(dir.err().contains("is a directory"), dir.err());
     }
 
     @Test

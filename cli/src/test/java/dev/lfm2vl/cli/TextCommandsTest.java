@@ -131,7 +131,8 @@ class TextCommandsTest {
                 {"generate", "-m", model("F32"), "-p", "x", "-t", "0"},
                 {"generate", "-m", Fixtures.mmproj("F32").toString(), "-p", "x"},
                 {"logits", "-m", model("F32"), "--tokens", "1,99999", "--out", "/tmp/never-written.f32"},
-                {"tokenize", "-m", "missing.gguf", "x"}}) {
+                {"tokenize", "-m", "missing.gguf", "x"},
+                {"generate", "-m", model("F32"), "-p", "a prompt longer than the context", "-c", "5"}}) {
             CliRun r = CliRun.of(args);
             assertEquals(2, r.exitCode(), String.join(" ", args) + " -> " + r.err());
             assertTrue(r.err().startsWith("error: "), r.err());

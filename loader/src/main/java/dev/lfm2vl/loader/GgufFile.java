@@ -67,6 +67,9 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps {@code path} read-only and parses it. The file is never written. */
     public static GgufFile open(Path path) throws IOException {
+        if (java.nio.file.Files.isDirectory(path)) {
+            throw new GgufFormatException(path + ": is a directory, not a GGUF file");
+        }
         FileChannel channel;
         try {
             channel = FileChannel.open(path, StandardOpenOption.READ);

@@ -81,9 +81,8 @@ public final class ImageLoader {
                 long pixels = (long) w * h;
                 long limit = Math.min(maxPixels, ARRAY_LIMIT_PIXELS);
                 if (pixels > limit) {
-                    throw fail(file, String.format(java.util.Locale.ROOT,
-                            "%s image is %dx%d = %.1f megapixels, over the limit of %.1f megapixels",
-                            format, w, h, pixels / 1e6, limit / 1e6));
+                    throw fail(file, String.format(java.util.Locale.ROOT, "%s image is %dx%d = %d pixels, over the limit of %d pixels",
+                            format, w, h, pixels, limit));
                 }
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((src, warning) -> warnings.add(warning));
