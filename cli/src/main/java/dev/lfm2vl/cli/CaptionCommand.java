@@ -4,7 +4,6 @@ import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.Lfm2Model;
-import dev.lfm2vl.runtime.Lfm2State;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.Tokenizer;
 import dev.lfm2vl.runtime.VisionModel;
@@ -153,9 +152,8 @@ final class CaptionCommand implements Callable<Integer> {
                 } catch (IllegalArgumentException e) {
                     throw new GgufFormatException(model.gguf().source() + ": " + e.getMessage());
                 }
-                ImageConversation conversation = new ImageConversation(model, tokenizer, vm, vision);
-                Lfm2State state = model.newState(options.contextSize(model.config().contextLength()));
-                failures += batch.run(todo, conversation, state, settings, todo.size() == 1 ? status : Status.off());
+                ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength()));
+                failures += batch.run(todo, conversation, settings, todo.size() == 1 ? status : Status.off());
             } finally {
                 status.clear();
                 batch.bar.close();
@@ -201,7 +199,7 @@ final class CaptionCommand implements Callable<Integer> {
         }
 
         /** Captions {@code todo} in order; returns the number of failed images. */
-        int run(List<Path> todo, ImageConversation conversation, Lfm2State state, Sampler.Settings settings, Status status)
+        int run(List<Path> todo, ImageConversation conversation, Sampler.Settings settings, Status status)
                 throws java.io.IOException {
             int failures = 0;
             for (Path image : todo) {
@@ -229,7 +227,7 @@ final class CaptionCommand implements Callable<Integer> {
                 };
                 ImageConversation.Answer answer;
                 try {
-                    answer = conversation.answerTimed(state, system, prompt, List.of(image), settings, maxTokens, listener, err, status);
+                    answer = conversation.answerTimed(system, prompt, List.of(image), settings, maxTokens, listener, err, status);
                 } catch (UserError e) {
                     status.clear();
                     String reason = reason(image, e.getMessage());
@@ -264,7 +262,7 @@ final class CaptionCommand implements Callable<Integer> {
                 emit(record(image, answer, total));
                 finished++;
                 if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
-                    bar.message("note: " + image + ": the context is full (" + state.capacity() + " positions); raise --ctx-size");
+                    bar.message("note: " + image + ": the context is full (" + options.contextSize + " positions at most); raise --ctx-size");
                 }
                 bar.finished(image, total, true);
                 bar.redraw();

@@ -96,7 +96,7 @@ final class GenerateCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new GgufFormatException(model.gguf().source() + ": " + e.getMessage());
             }
-            Lfm2State state = model.newState(options.contextSize(model.config().contextLength()));
+            int contextSize = options.contextSize(model.config().contextLength());
             Generator.Listener listener = (id, piece) -> {
                 if (!json) {
                     out.print(piece);
@@ -108,13 +108,13 @@ final class GenerateCommand implements Callable<Integer> {
             if (!images.isEmpty()) {
                 try (VisionModel vm = vision.load(pool, model)) {
                     status.clear();
-                    ImageConversation conversation = new ImageConversation(model, tokenizer, vm, vision);
-                    ImageConversation.Answer a = conversation.answerTimed(state, system, prompt, images, settings, maxTokens, listener, err, status);
+                    ImageConversation conversation = new ImageConversation(model, vm, vision, contextSize);
+                    ImageConversation.Answer a = conversation.answerTimed(system, prompt, images, settings, maxTokens, listener, err, status);
                     r = a.result();
                     encodeNanos = a.encodeNanos();
                 }
             } else {
-                r = generateText(model, tokenizer, state, settings, listener, status);
+                r = generateText(model, tokenizer, model.newState(contextSize), settings, listener, status);
             }
             if (json) {
                 out.println(JsonWriter.write(Timings.toJson(r, loadNanos, encodeNanos), false));
@@ -126,7 +126,7 @@ final class GenerateCommand implements Callable<Integer> {
                 err.println(Timings.summary(r, loadNanos, encodeNanos));
             }
             if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
-                err.println("note: the context is full (" + state.capacity() + " positions); raise --ctx-size for longer answers");
+                err.println("note: the context is full (" + contextSize + " positions); raise --ctx-size for longer answers");
             }
             if (printIds) {
                 StringBuilder b = new StringBuilder();

@@ -1,52 +1,32 @@
 package dev.lfm2vl.cli;
 
+import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ChatTemplate;
 import dev.lfm2vl.runtime.Generator;
-import dev.lfm2vl.runtime.ImageEntry;
-import dev.lfm2vl.runtime.ImagePreprocessor;
+import dev.lfm2vl.runtime.ImagePlan;
 import dev.lfm2vl.runtime.Lfm2Model;
-import dev.lfm2vl.runtime.Lfm2State;
 import dev.lfm2vl.runtime.Lfm2Vl;
 import dev.lfm2vl.runtime.MultimodalPrompt;
-import dev.lfm2vl.runtime.PreprocessedImage;
 import dev.lfm2vl.runtime.Sampler;
-import dev.lfm2vl.runtime.Tokenizer;
 import dev.lfm2vl.runtime.VisionModel;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The per-request work of the image commands, with the models loaded once: pre-process the images, build the chat
- * prompt with one media slot per image, encode the images, and generate. {@code caption} calls {@link #answer} once
- * per image; {@code generate --image} once with all images.
+ * The image commands' adapter over the runtime API ({@link Lfm2Vl}), with the models loaded once: maps the API's
+ * errors to usage errors, prints {@code --verbose} plans and shows encoding and prefill on the status line.
+ * {@code caption} calls {@link #answerTimed} once per image; {@code generate --image} once with all images.
  */
 final class ImageConversation {
-    private final Lfm2Model text;
-    private final Tokenizer tokenizer;
-    private final VisionModel vision;
-    private final ImagePreprocessor preprocessor;
+    private final Lfm2Vl vlm;
     private final VisionOptions options;
-    private final Generator generator;
 
-    ImageConversation(Lfm2Model text, Tokenizer tokenizer, VisionModel vision, VisionOptions options) {
-        this.text = text;
-        this.tokenizer = tokenizer;
-        this.vision = vision;
+    ImageConversation(Lfm2Model text, VisionModel vision, VisionOptions options, int contextSize) throws GgufFormatException {
+        this.vlm = Lfm2Vl.of(text, vision, options.apiOptions(contextSize));
         this.options = options;
-        this.preprocessor = options.preprocessor(vision);
-        this.generator = new Generator(text, tokenizer);
-    }
-
-    /** The prompt of one user message with {@code images} (markers in {@code user} are honoured, else prepended). */
-    MultimodalPrompt prompt(String system, String user, List<Path> images, PrintWriter err) {
-        List<PreprocessedImage> pre = new ArrayList<>(images.size());
-        for (Path p : images) {
-            pre.add(options.preprocess(preprocessor, p, err));
-        }
-        checkPrompt(system, user, images.size());
-        return Lfm2Vl.buildPrompt(system, user, pre, tokenizer);
     }
 
     /** One answer with the time spent loading, pre-processing and encoding the images (before the prefill). */
@@ -66,59 +46,63 @@ final class ImageConversation {
         }
     }
 
-    /**
-     * Answers {@code user} about {@code images} in a fresh conversation on {@code state} (reset first), streaming
-     * through {@code listener}.
-     */
-    Generator.Result answer(Lfm2State state, String system, String user, List<Path> images, Sampler.Settings settings,
-                            int maxTokens, Generator.Listener listener, PrintWriter err) {
-        return answerTimed(state, system, user, images, settings, maxTokens, listener, err).result();
-    }
-
-    /** {@link #answer}, also reporting the image tokens and the encode time (load, pre-process, vision encode). */
-    Answer answerTimed(Lfm2State state, String system, String user, List<Path> images, Sampler.Settings settings,
-                       int maxTokens, Generator.Listener listener, PrintWriter err) {
-        return answerTimed(state, system, user, images, settings, maxTokens, listener, err, Status.off());
-    }
-
-    /** {@link #answerTimed}, showing the encoding and prefill on {@code status} (cleared before the first token). */
-    Answer answerTimed(Lfm2State state, String system, String user, List<Path> images, Sampler.Settings settings,
-                       int maxTokens, Generator.Listener listener, PrintWriter err, Status status) {
-        long t0 = System.nanoTime();
-        MultimodalPrompt prompt = prompt(system, user, images, err);
-        state.reset();
-        if (prompt.positions() > state.capacity()) {
-            throw new UserError("the prompt takes " + prompt.positions() + " positions (" + prompt.imageTokens()
-                    + " for images) but the context holds " + state.capacity() + "; raise --ctx-size or lower --max-image-tokens");
-        }
-        List<List<float[]>> embeddings = embed(prompt, vision, status);
-        long encode = System.nanoTime() - t0;
-        Sampler sampler = new Sampler(text.config().vocabSize(), settings);
-        status.show("prefill " + prompt.positions() + " positions...");
+    /** The prompt of one user message with {@code images} (markers in {@code user} are honoured, else prepended). */
+    MultimodalPrompt prompt(String system, String user, List<Path> images, PrintWriter err) {
+        checkPrompt(system, user, images.size());
         try {
-            Generator.Result r = generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, status.clearingBefore(listener));
-            return new Answer(r, prompt.imageTokens(), encode);
+            return vlm.prompt(system, user, images, progress(err, Status.off()));
+        } catch (IOException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    /** Answers {@code user} about {@code images} in a fresh conversation, streaming through {@code listener}. */
+    Answer answerTimed(String system, String user, List<Path> images, Sampler.Settings settings, int maxTokens,
+                       Generator.Listener listener, PrintWriter err, Status status) {
+        checkPrompt(system, user, images.size());
+        try {
+            Lfm2Vl.Answer a = vlm.answer(system, user, images, settings, maxTokens, status.clearingBefore(listener), progress(err, status));
+            return new Answer(a.result(), a.imageTokens(), a.encodeNanos());
+        } catch (IOException e) { // unreadable image: ImageLoadException
+            throw new UserError(e.getMessage());
+        } catch (IllegalArgumentException e) { // prompt longer than the context
+            throw new UserError(e.getMessage() + "; raise --ctx-size or lower --max-image-tokens");
         } finally {
             status.clear();
         }
     }
 
-    /**
-     * {@link MultimodalPrompt#embed}, entry by entry, showing "encoding image k/N (tile t/T)..." on {@code status}
-     * (the thumbnail or single image counts as the last tile).
-     */
+    /** The image vectors of {@code prompt}, showing "encoding image k/N (tile t/T)..." on {@code status}. */
     static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Status status) {
-        List<PreprocessedImage> images = prompt.images();
-        List<List<float[]>> out = new ArrayList<>(images.size());
-        for (int i = 0; i < images.size(); i++) {
-            List<ImageEntry> entries = images.get(i).entries();
-            List<float[]> vectors = new ArrayList<>(entries.size());
-            for (int e = 0; e < entries.size(); e++) {
-                status.show("encoding image " + (i + 1) + "/" + images.size() + " (tile " + (e + 1) + "/" + entries.size() + ")...");
-                vectors.add(vision.embed(entries.get(e)));
+        return Lfm2Vl.embed(prompt, vision, new Lfm2Vl.Progress() {
+            @Override
+            public void encoding(int image, int images, int entry, int entries) {
+                status.show("encoding image " + image + "/" + images + " (tile " + entry + "/" + entries + ")...");
             }
-            out.add(vectors);
-        }
-        return out;
+        });
+    }
+
+    /** --verbose plans on {@code err}; encoding and prefill on the status line. */
+    private Lfm2Vl.Progress progress(PrintWriter err, Status status) {
+        return new Lfm2Vl.Progress() {
+            @Override
+            public void planned(Path image, ImagePlan plan) {
+                if (options.verbose) {
+                    status.clear();
+                    err.println("image " + image + ": " + plan.describe());
+                    err.flush();
+                }
+            }
+
+            @Override
+            public void encoding(int image, int images, int entry, int entries) {
+                status.show("encoding image " + image + "/" + images + " (tile " + entry + "/" + entries + ")...");
+            }
+
+            @Override
+            public void prefill(int positions) {
+                status.show("prefill " + positions + " positions...");
+            }
+        };
     }
 }

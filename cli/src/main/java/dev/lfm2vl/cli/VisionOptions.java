@@ -1,5 +1,7 @@
 package dev.lfm2vl.cli;
 
+import dev.lfm2vl.runtime.Lfm2Vl;
+
 import dev.lfm2vl.kernels.Activations;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.runtime.ImageLoadException;
@@ -104,6 +106,18 @@ final class VisionOptions {
             v.close();
             throw e;
         }
+    }
+
+    /** The runtime API's options for these image options (sampling and answer length are given per request). */
+    Lfm2Vl.Options apiOptions(int contextSize) {
+        if (minImageTokens < 1 || maxImageTokens < minImageTokens) {
+            throw new UserError("need 1 <= --min-image-tokens <= --max-image-tokens, got " + minImageTokens + " and " + maxImageTokens);
+        }
+        if (maxImagePixels < 1) {
+            throw new UserError("--max-image-pixels must be at least 1, got " + maxImagePixels);
+        }
+        return Lfm2Vl.Options.defaults().withContextSize(contextSize).withPreprocess(preprocess)
+                .withImageTokens(minImageTokens, maxImageTokens).withImageSplitting(!noImageSplit).withMaxImagePixels(maxImagePixels);
     }
 
     /** A pre-processor configured from the projector's mean/std and these options. */

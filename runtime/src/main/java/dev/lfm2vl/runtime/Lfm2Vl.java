@@ -89,6 +89,10 @@ public final class Lfm2Vl implements AutoCloseable {
             return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, on, maxImagePixels, system);
         }
 
+        public Options withMaxImagePixels(long n) {
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, n, system);
+        }
+
         public Options withSystem(String s) {
             return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, s);
         }
@@ -102,8 +106,28 @@ public final class Lfm2Vl implements AutoCloseable {
     private final Generator generator;
     private final Lfm2State state;
     private final ImagePreprocessor preprocessor;
+    /** Whether {@link #close()} closes the models and the pool (false for {@link #of}). */
+    private final boolean ownsModels;
 
-    private Lfm2Vl(Options options, Parallel pool, Lfm2Model text, VisionModel vision) throws GgufFormatException {
+    /** Observes the stages of a request, e.g. for a progress display. Every method is optional. */
+    public interface Progress {
+        Progress NONE = new Progress() {};
+
+        /** An image was read and planned: its resize, tile grid and token count (before it is encoded). */
+        default void planned(Path image, ImagePlan plan) {}
+
+        /** Encoding entry {@code entry} of {@code entries} (tiles, then the thumbnail) of image {@code image} of {@code images}, 1-based. */
+        default void encoding(int image, int images, int entry, int entries) {}
+
+        /** The prompt's {@code positions} (text and image vectors) are about to be fed. */
+        default void prefill(int positions) {}
+    }
+
+    /** One answer, with the prompt's image tokens and the time spent reading, pre-processing and encoding its images. */
+    public record Answer(Generator.Result result, int imageTokens, long encodeNanos) {}
+
+    private Lfm2Vl(Options options, Parallel pool, Lfm2Model text, VisionModel vision, boolean ownsModels) throws GgufFormatException {
+        this.ownsModels = ownsModels;
         this.options = options;
         this.pool = pool;
         this.text = text;
@@ -135,7 +159,7 @@ public final class Lfm2Vl implements AutoCloseable {
                 vision = VisionModel.load(mmproj, pool);
                 vision.checkCompatible(text);
             }
-            return new Lfm2Vl(options, pool, text, vision);
+            return new Lfm2Vl(options, pool, text, vision, true);
         } catch (IOException | RuntimeException e) {
             if (vision != null) {
                 vision.close();
@@ -146,6 +170,17 @@ public final class Lfm2Vl implements AutoCloseable {
             pool.close();
             throw e;
         }
+    }
+
+    /**
+     * Wraps models the caller has loaded (and keeps owning: {@link #close()} leaves them open); {@code vision} may be
+     * null. {@code options.threads()} is ignored: the text model's pool does the work.
+     */
+    public static Lfm2Vl of(Lfm2Model text, VisionModel vision, Options options) throws GgufFormatException {
+        if (vision != null) {
+            vision.checkCompatible(text);
+        }
+        return new Lfm2Vl(options, text.pool(), text, vision, false);
     }
 
     /** Describes an image ("Describe this image."). */
@@ -173,15 +208,48 @@ public final class Lfm2Vl implements AutoCloseable {
 
     /** As {@link #ask(String, List, Consumer)}, with a listener that can also cancel. */
     public Generator.Result ask(String prompt, List<Path> images, Generator.Listener listener) throws IOException {
-        MultimodalPrompt request = prompt(prompt, images);
+        return answer(options.system(), prompt, images, options.sampling(), options.maxTokens(), listener, Progress.NONE).result();
+    }
+
+    /**
+     * The full request: {@code user} (after an optional {@code system} message) about {@code images}, answered in a
+     * fresh conversation with the given sampling and length, streamed to {@code listener}, stages reported to
+     * {@code progress}.
+     *
+     * @throws IllegalArgumentException if the prompt does not fit the context or its markers do not match the images
+     * @throws ImageLoadException       if an image cannot be read
+     */
+    public Answer answer(String system, String user, List<Path> images, Sampler.Settings sampling, int maxTokens,
+            Generator.Listener listener, Progress progress) throws IOException {
+        long t0 = System.nanoTime();
+        MultimodalPrompt request = prompt(system, user, images, progress);
         if (request.positions() > state.capacity()) {
             throw new IllegalArgumentException("the prompt takes " + request.positions() + " positions (" + request.imageTokens()
                     + " for images) but the context holds " + state.capacity());
         }
+        List<List<float[]>> embeddings = embed(request, vision, progress);
+        long encodeNanos = System.nanoTime() - t0;
         state.reset();
-        Sampler sampler = new Sampler(text.config().vocabSize(), options.sampling());
-        List<PromptPart> parts = images.isEmpty() ? request.parts(List.of()) : request.parts(request.embed(vision));
-        return generator.generate(state, parts, sampler, options.maxTokens(), listener);
+        progress.prefill(request.positions());
+        Generator.Result r = generator.generate(state, request.parts(embeddings), new Sampler(text.config().vocabSize(), sampling),
+                maxTokens, listener);
+        return new Answer(r, request.imageTokens(), encodeNanos);
+    }
+
+    /** The image vectors of every entry of every image of {@code prompt}, entry by entry, reported to {@code progress}. */
+    public static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Progress progress) {
+        List<PreprocessedImage> images = prompt.images();
+        List<List<float[]>> out = new ArrayList<>(images.size());
+        for (int i = 0; i < images.size(); i++) {
+            List<ImageEntry> entries = images.get(i).entries();
+            List<float[]> vectors = new ArrayList<>(entries.size());
+            for (int e = 0; e < entries.size(); e++) {
+                progress.encoding(i + 1, images.size(), e + 1, entries.size());
+                vectors.add(vision.embed(entries.get(e)));
+            }
+            out.add(vectors);
+        }
+        return out;
     }
 
     /** Loads and pre-processes an image for {@link #newConversation() a conversation}'s turn. */
@@ -194,14 +262,21 @@ public final class Lfm2Vl implements AutoCloseable {
 
     /** The tokenized, pre-processed prompt of a request (no model work yet): positions, image tokens, layout. */
     public MultimodalPrompt prompt(String prompt, List<Path> images) throws IOException {
+        return prompt(options.system(), prompt, images, Progress.NONE);
+    }
+
+    /** As {@link #prompt(String, List)} with an explicit system message, reporting each image's plan. */
+    public MultimodalPrompt prompt(String system, String user, List<Path> images, Progress progress) throws IOException {
         if (!images.isEmpty() && vision == null) {
             throw new IllegalStateException("images need a vision projector: load with an mmproj");
         }
         List<PreprocessedImage> pre = new ArrayList<>(images.size());
         for (Path p : images) {
-            pre.add(preprocessor.preprocess(ImageLoader.load(p, options.maxImagePixels())));
+            RgbImage rgb = ImageLoader.load(p, options.maxImagePixels());
+            progress.planned(p, preprocessor.plan(rgb.width(), rgb.height()));
+            pre.add(preprocessor.preprocess(rgb));
         }
-        return buildPrompt(options.system(), prompt, pre, tokenizer);
+        return buildPrompt(system, user, pre, tokenizer);
     }
 
     /**
@@ -248,6 +323,9 @@ public final class Lfm2Vl implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!ownsModels) {
+            return;
+        }
         if (vision != null) {
             vision.close();
         }

@@ -64,6 +64,43 @@ class Lfm2VlTest {
     }
 
     @Test
+    void wrappingLoadedModelsReportsStagesAndLeavesTheModelsOpen() throws IOException {
+        try (dev.lfm2vl.kernels.Parallel pool = dev.lfm2vl.kernels.Parallel.create(2);
+                Lfm2Model text = Lfm2Model.load(Fixtures.textModel("Q4_0"), pool);
+                VisionModel vision = VisionModel.load(Fixtures.mmproj("F16"), pool)) {
+            List<String> stages = new java.util.ArrayList<>();
+            Lfm2Vl.Answer a;
+            try (Lfm2Vl vlm = Lfm2Vl.of(text, vision, greedy(3))) {
+                a = vlm.answer(null, Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")), Sampler.Settings.greedy(), 3,
+                        (id, piece) -> {}, new Lfm2Vl.Progress() {
+                            @Override
+                            public void planned(java.nio.file.Path image, ImagePlan plan) {
+                                stages.add("planned " + plan.totalImageTokens());
+                            }
+
+                            @Override
+                            public void encoding(int image, int images, int entry, int entries) {
+                                stages.add("encoding " + image + "/" + images + " " + entry + "/" + entries);
+                            }
+
+                            @Override
+                            public void prefill(int positions) {
+                                stages.add("prefill");
+                            }
+                        });
+            }
+            assertEquals(List.of("planned 96", "encoding 1/1 1/1", "prefill"), stages);
+            assertEquals(96, a.imageTokens());
+            assertTrue(a.encodeNanos() > 0);
+            assertEquals(3, a.result().tokens().length);
+            // Closing the wrapper left the caller's models usable.
+            assertEquals(640, text.config().vocabSize());
+            assertFalse(vision.embed(new ImagePreprocessor(vision.preprocessOptions(PreprocessMode.HF))
+                    .preprocess(ImageLoader.load(Fixtures.file("images/img_64x48.png"))).entries().get(0)).length == 0);
+        }
+    }
+
+    @Test
     void badOptionsAreRejectedWithAClearMessage() {
         assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withThreads(0));
         assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withImageTokens(300, 200));
