@@ -1,9 +1,9 @@
 package dev.lfm2vl.cli;
 
+import dev.lfm2vl.kernels.Ceilings;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufTensor;
-import dev.lfm2vl.runtime.ChatTemplate;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.ImageEntry;
 import dev.lfm2vl.runtime.ImageLoader;
@@ -23,7 +23,6 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,10 +34,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import dev.lfm2vl.runtime.hub.ModelCache;
@@ -116,8 +111,8 @@ final class BenchCommand implements Callable<Integer> {
             if (prompt > m.config().contextLength() || gen > m.config().contextLength()) {
                 throw new UserError("-p/-n exceed the model's context length " + m.config().contextLength());
             }
-            double readGbs = Ceilings.readBandwidth(pool, m.gguf().segment(), ceilingBytes, ceilingMillis);
-            double fmaGflops = Ceilings.fmaThroughput(pool, ceilingMillis);
+            double readGbs = MachineCeilings.readBandwidth(pool, m.gguf().segment(), ceilingBytes, ceilingMillis);
+            double fmaGflops = MachineCeilings.fmaThroughput(pool, ceilingMillis);
 
             Random rnd = new Random(1234);
             float[] logits = new float[m.config().vocabSize()];
@@ -209,7 +204,7 @@ final class BenchCommand implements Callable<Integer> {
             results.add(vr);
 
             Lfm2Vl.Options d = Lfm2Vl.Options.defaults(); // what 'caption' and Lfm2Vl.caption use
-            Tokenizer tokenizer = Tokenizer.fromGguf(m.gguf().metadata());
+            Tokenizer tokenizer = m.tokenizer();
             Generator generator = new Generator(m, tokenizer);
             ImagePreprocessor pre = new ImagePreprocessor(v.preprocessOptions(d.preprocess())
                     .withImageTokens(d.minImageTokens(), d.maxImageTokens()).withImageSplitting(d.imageSplitting()));
@@ -229,8 +224,7 @@ final class BenchCommand implements Callable<Integer> {
                     Sampler sampler = new Sampler(m.config().vocabSize(), d.sampling());
                     long t0 = System.nanoTime();
                     PreprocessedImage image = pre.preprocess(ImageLoader.load(png, d.maxImagePixels()));
-                    MultimodalPrompt request = MultimodalPrompt.build(
-                            ChatTemplate.pieces(List.of(ChatTemplate.Message.user(Lfm2Vl.DESCRIBE, 1)), true), tokenizer, List.of(image), true);
+                    MultimodalPrompt request = Lfm2Vl.buildPrompt(null, Lfm2Vl.DESCRIBE, List.of(image), tokenizer);
                     if (request.positions() > m.config().contextLength()) {
                         throw new UserError("the caption prompt takes " + request.positions() + " positions; the model holds "
                                 + m.config().contextLength());
@@ -414,13 +408,9 @@ final class BenchCommand implements Callable<Integer> {
         return -1;
     }
 
-    /** The two machine ceilings (the jmh MemoryBandwidthBenchmark / FmaThroughputBenchmark ideas, in-process). */
-    static final class Ceilings {
-        private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
-        private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
-        private static final int ACCUMULATORS = 12;
-
-        private Ceilings() {}
+    /** Times the two machine ceilings in-process, with the loops the JMH benchmarks use ({@link Ceilings}). */
+    static final class MachineCeilings {
+        private MachineCeilings() {}
 
         /**
          * GB/s of summing mapped memory with the Vector API over the pool's threads: the model file itself when it
@@ -457,12 +447,12 @@ final class BenchCommand implements Callable<Integer> {
                 Parallel.Task pass = task -> {
                     long from = size * task / tasks / 64 * 64;
                     long to = task == tasks - 1 ? size : size * (task + 1) / tasks / 64 * 64;
-                    sink[task] += sum(seg, from, to);
+                    sink[task] += Ceilings.sumLongs(seg, from, to);
                 };
                 // JIT warm-up of the kernel on the first MiB, then one untimed pass for the page faults
                 MemorySegment head = seg.asSlice(0, Math.min(size, 1 << 20));
                 for (int i = 0; i < 200; i++) {
-                    sink[0] += sum(head, 0, head.byteSize());
+                    sink[0] += Ceilings.sumLongs(head, 0, head.byteSize());
                 }
                 pool.run(tasks, pass);
                 double best = 0;
@@ -481,27 +471,6 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
 
-        /** Sum of the longs in [from, to) (64-byte aligned bounds), four independent vector accumulators. */
-        private static long sum(MemorySegment seg, long from, long to) {
-            int step = LONGS.vectorByteSize();
-            LongVector a0 = LongVector.zero(LONGS);
-            LongVector a1 = a0;
-            LongVector a2 = a0;
-            LongVector a3 = a0;
-            long p = from;
-            for (; p + 4L * step <= to; p += 4L * step) {
-                a0 = a0.add(LongVector.fromMemorySegment(LONGS, seg, p, ByteOrder.LITTLE_ENDIAN));
-                a1 = a1.add(LongVector.fromMemorySegment(LONGS, seg, p + step, ByteOrder.LITTLE_ENDIAN));
-                a2 = a2.add(LongVector.fromMemorySegment(LONGS, seg, p + 2L * step, ByteOrder.LITTLE_ENDIAN));
-                a3 = a3.add(LongVector.fromMemorySegment(LONGS, seg, p + 3L * step, ByteOrder.LITTLE_ENDIAN));
-            }
-            long s = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
-            for (; p + 8 <= to; p += 8) {
-                s += seg.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, p);
-            }
-            return s;
-        }
-
         /**
          * GFLOP/s of independent F32 vector FMA chains on every pool thread (no memory traffic): calibrates an
          * iteration count to about a quarter of {@code millis}, then keeps the best of the runs over {@code millis}.
@@ -510,10 +479,10 @@ final class BenchCommand implements Callable<Integer> {
             int tasks = pool.threads();
             float[] sink = new float[tasks];
             long[] iters = {1 << 12};
-            Parallel.Task run = task -> sink[task] += fmaLoop(iters[0], task);
+            Parallel.Task run = task -> sink[task] += Ceilings.fmaChains(iters[0], task);
             // JIT warm-up on the caller, then calibration over the pool
             for (int i = 0; i < 200; i++) {
-                sink[0] += fmaLoop(2000, i);
+                sink[0] += Ceilings.fmaChains(2000, i);
             }
             long quarter = Math.max(1, millis / 4) * 1_000_000;
             while (true) {
@@ -530,7 +499,7 @@ final class BenchCommand implements Callable<Integer> {
             do {
                 long t0 = System.nanoTime();
                 pool.run(tasks, run);
-                double flops = 2.0 * FLOATS.length() * ACCUMULATORS * iters[0] * tasks;
+                double flops = Ceilings.fmaFlops(iters[0]) * tasks;
                 best = Math.max(best, flops / ((System.nanoTime() - t0) / 1e9) / 1e9);
                 runs++;
             } while (runs < 2 || System.nanoTime() < deadline);
@@ -538,25 +507,6 @@ final class BenchCommand implements Callable<Integer> {
                 System.err.print("");
             }
             return best;
-        }
-
-        /** {@code iters} rounds of 12 independent acc = acc * a + b (converges, no overflow or denormals). */
-        private static float fmaLoop(long iters, int seed) {
-            FloatVector a = FloatVector.broadcast(FLOATS, 0.999f);
-            FloatVector b = FloatVector.broadcast(FLOATS, 1e-3f + seed * 1e-6f);
-            FloatVector c0 = FloatVector.broadcast(FLOATS, 0.1f), c1 = FloatVector.broadcast(FLOATS, 0.2f);
-            FloatVector c2 = FloatVector.broadcast(FLOATS, 0.3f), c3 = FloatVector.broadcast(FLOATS, 0.4f);
-            FloatVector c4 = FloatVector.broadcast(FLOATS, 0.5f), c5 = FloatVector.broadcast(FLOATS, 0.6f);
-            FloatVector c6 = FloatVector.broadcast(FLOATS, 0.7f), c7 = FloatVector.broadcast(FLOATS, 0.8f);
-            FloatVector c8 = FloatVector.broadcast(FLOATS, 0.9f), c9 = FloatVector.broadcast(FLOATS, 1.0f);
-            FloatVector c10 = FloatVector.broadcast(FLOATS, 1.1f), c11 = FloatVector.broadcast(FLOATS, 1.2f);
-            for (long i = 0; i < iters; i++) {
-                c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
-                c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
-                c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
-            }
-            return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
-                    .reduceLanes(VectorOperators.ADD);
         }
     }
 }

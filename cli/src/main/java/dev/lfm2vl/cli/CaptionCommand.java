@@ -1,11 +1,9 @@
 package dev.lfm2vl.cli;
 
 import dev.lfm2vl.kernels.Parallel;
-import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Sampler;
-import dev.lfm2vl.runtime.Tokenizer;
 import dev.lfm2vl.runtime.VisionModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -146,12 +144,6 @@ final class CaptionCommand implements Callable<Integer> {
             try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
                  VisionModel vm = vision.load(pool, model)) {
                 status.clear();
-                Tokenizer tokenizer;
-                try {
-                    tokenizer = Tokenizer.fromGguf(model.gguf().metadata());
-                } catch (IllegalArgumentException e) {
-                    throw new GgufFormatException(model.gguf().source() + ": " + e.getMessage());
-                }
                 ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength()));
                 failures += batch.run(todo, conversation, settings, todo.size() == 1 ? status : Status.off());
             } finally {

@@ -1,7 +1,6 @@
 package dev.lfm2vl.cli;
 
 import dev.lfm2vl.kernels.Parallel;
-import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ContextFullException;
 import dev.lfm2vl.runtime.Conversation;
 import dev.lfm2vl.runtime.Generator;
@@ -98,12 +97,7 @@ final class ChatCommand implements Callable<Integer> {
         status.show("loading model...");
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
              VisionModel vm = withImages ? vision.load(pool, model) : null) {
-            Tokenizer tokenizer;
-            try {
-                tokenizer = Tokenizer.fromGguf(model.gguf().metadata());
-            } catch (IllegalArgumentException e) {
-                throw new GgufFormatException(model.gguf().source() + ": " + e.getMessage());
-            }
+            Tokenizer tokenizer = model.tokenizer();
             Conversation chat = new Conversation(model, tokenizer, sampling.settings(), options.contextSize(model.config().contextLength()), system);
             Images images = vm == null ? null : new Images(vm, vision.preprocessor(vm));
             status.clear();

@@ -1,7 +1,6 @@
 package dev.lfm2vl.cli;
 
 import dev.lfm2vl.kernels.Parallel;
-import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ChatTemplate;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.Lfm2Model;
@@ -90,12 +89,7 @@ final class GenerateCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool)) {
             long loadNanos = System.nanoTime() - t0;
-            Tokenizer tokenizer;
-            try {
-                tokenizer = Tokenizer.fromGguf(model.gguf().metadata());
-            } catch (IllegalArgumentException e) {
-                throw new GgufFormatException(model.gguf().source() + ": " + e.getMessage());
-            }
+            Tokenizer tokenizer = model.tokenizer();
             int contextSize = options.contextSize(model.config().contextLength());
             Generator.Listener listener = (id, piece) -> {
                 if (!json) {

@@ -74,12 +74,11 @@ final class ImageConversation {
 
     /** The image vectors of {@code prompt}, showing "encoding image k/N (tile t/T)..." on {@code status}. */
     static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Status status) {
-        return Lfm2Vl.embed(prompt, vision, new Lfm2Vl.Progress() {
-            @Override
-            public void encoding(int image, int images, int entry, int entries) {
-                status.show("encoding image " + image + "/" + images + " (tile " + entry + "/" + entries + ")...");
-            }
-        });
+        return prompt.embed(vision, (image, images, entry, entries) -> showEncoding(status, image, images, entry, entries));
+    }
+
+    private static void showEncoding(Status status, int image, int images, int entry, int entries) {
+        status.show("encoding image " + image + "/" + images + " (tile " + entry + "/" + entries + ")...");
     }
 
     /** --verbose plans on {@code err}; encoding and prefill on the status line. */
@@ -96,7 +95,7 @@ final class ImageConversation {
 
             @Override
             public void encoding(int image, int images, int entry, int entries) {
-                status.show("encoding image " + image + "/" + images + " (tile " + entry + "/" + entries + ")...");
+                showEncoding(status, image, images, entry, entries);
             }
 
             @Override

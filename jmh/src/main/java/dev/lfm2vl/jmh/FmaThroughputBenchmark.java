@@ -1,5 +1,6 @@
 package dev.lfm2vl.jmh;
 
+import dev.lfm2vl.kernels.Ceilings;
 import dev.lfm2vl.kernels.Parallel;
 import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.FloatVector;
@@ -17,9 +18,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The compute ceiling: every pool thread runs {@link #ITERATIONS} steps of 10 independent vector FMA
+ * The compute ceiling: every pool thread runs {@link #ITERATIONS} steps of {@link Ceilings#FMA_CHAINS} independent vector FMA
  * chains (enough to cover FMA latency x throughput), no memory traffic.
- * Flops per call = threads x ITERATIONS x 10 x lanes x 2 (lanes = SPECIES_PREFERRED length, printed in setup).
+ * Flops per call = threads x ITERATIONS x FMA_CHAINS x lanes x 2 (lanes = SPECIES_PREFERRED length, printed in setup).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,7 +44,7 @@ public class FmaThroughputBenchmark {
         out = new float[pool.threads()];
         task = this::spin;
         System.out.println("# FMA lanes " + F.length() + ", threads " + pool.threads() + ", flops/call "
-                + (long) pool.threads() * ITERATIONS * 10 * F.length() * 2);
+                + (long) (pool.threads() * Ceilings.fmaFlops(ITERATIONS)));
     }
 
     @TearDown(Level.Trial)
@@ -52,23 +53,7 @@ public class FmaThroughputBenchmark {
     }
 
     private void spin(int t) {
-        FloatVector m = FloatVector.broadcast(F, 0.999f);
-        FloatVector c = FloatVector.broadcast(F, 1e-3f);
-        FloatVector a0 = FloatVector.broadcast(F, t), a1 = a0.add(1), a2 = a0.add(2), a3 = a0.add(3), a4 = a0.add(4);
-        FloatVector a5 = a0.add(5), a6 = a0.add(6), a7 = a0.add(7), a8 = a0.add(8), a9 = a0.add(9);
-        for (int i = 0; i < ITERATIONS; i++) {
-            a0 = a0.fma(m, c);
-            a1 = a1.fma(m, c);
-            a2 = a2.fma(m, c);
-            a3 = a3.fma(m, c);
-            a4 = a4.fma(m, c);
-            a5 = a5.fma(m, c);
-            a6 = a6.fma(m, c);
-            a7 = a7.fma(m, c);
-            a8 = a8.fma(m, c);
-            a9 = a9.fma(m, c);
-        }
-        out[t] = a0.add(a1).add(a2).add(a3).add(a4).add(a5).add(a6).add(a7).add(a8).add(a9).lane(0);
+        out[t] = Ceilings.fmaChains(ITERATIONS, t); // the loop lfm2vl bench times too
     }
 
     /** One task per pool thread (claimed from the shared counter, so each thread normally takes one). */

@@ -1,5 +1,6 @@
 package dev.lfm2vl.jmh;
 
+import dev.lfm2vl.kernels.Ceilings;
 import dev.lfm2vl.kernels.Parallel;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -12,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -38,7 +37,6 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class MemoryBandwidthBenchmark {
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     static final long SIZE = 1L << 30;
     static final long CHUNK = 1L << 20;
 
@@ -50,7 +48,7 @@ public class MemoryBandwidthBenchmark {
     private Arena arena;
     private MemorySegment mapped, anon, data;
     private Parallel pool;
-    private final float[] partial = new float[(int) (SIZE / CHUNK)];
+    private final long[] partial = new long[(int) (SIZE / CHUNK)];
     private Parallel.Task task;
 
     @Setup(Level.Trial)
@@ -85,30 +83,20 @@ public class MemoryBandwidthBenchmark {
         Files.deleteIfExists(file);
     }
 
-    /** Sums one 1 MiB chunk with four independent vector accumulators. */
+    /** Sums one 1 MiB chunk with the loop lfm2vl bench times too. */
     private void readChunk(int c) {
-        MemorySegment s = data;
-        long start = c * CHUNK, end = start + CHUNK;
-        int step = F.vectorByteSize();
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (long p = start; p < end; p += 4L * step) {
-            a0 = a0.add(FloatVector.fromMemorySegment(F, s, p, ByteOrder.LITTLE_ENDIAN));
-            a1 = a1.add(FloatVector.fromMemorySegment(F, s, p + step, ByteOrder.LITTLE_ENDIAN));
-            a2 = a2.add(FloatVector.fromMemorySegment(F, s, p + 2L * step, ByteOrder.LITTLE_ENDIAN));
-            a3 = a3.add(FloatVector.fromMemorySegment(F, s, p + 3L * step, ByteOrder.LITTLE_ENDIAN));
-        }
-        partial[c] = a0.add(a1).add(a2.add(a3)).lane(0);
+        partial[c] = Ceilings.sumLongs(data, c * CHUNK, (c + 1) * CHUNK);
     }
 
     @Benchmark
-    public float[] read1GiBMapped() {
+    public long[] read1GiBMapped() {
         data = mapped;
         pool.run(partial.length, task);
         return partial;
     }
 
     @Benchmark
-    public float[] read1GiBArena() {
+    public long[] read1GiBArena() {
         data = anon;
         pool.run(partial.length, task);
         return partial;

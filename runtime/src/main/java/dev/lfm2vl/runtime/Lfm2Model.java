@@ -34,6 +34,7 @@ public final class Lfm2Model implements AutoCloseable {
     private final float[] outputNorm;        // token_embd_norm.weight is the FINAL norm (spec pitfall 6)
     private final Block[] blocks;
     private final Rope rope;                 // cos/sin tables shared by every attention layer
+    private Tokenizer tokenizer;             // built on first use: parsing a 65536-token vocabulary is not free
 
     /** One layer: a mixer and a SwiGLU feed-forward, each with its RMSNorm weight. */
     private record Block(float[] mixerNorm, Mixer mixer, float[] ffnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down) {}
@@ -84,6 +85,21 @@ public final class Lfm2Model implements AutoCloseable {
 
     public Parallel pool() {
         return pool;
+    }
+
+    /**
+     * The model's tokenizer ({@code tokenizer.ggml.*}), built once. An unsupported tokenizer is a
+     * GgufFormatException naming the file.
+     */
+    public synchronized Tokenizer tokenizer() throws GgufFormatException {
+        if (tokenizer == null) {
+            try {
+                tokenizer = Tokenizer.fromGguf(gguf.metadata());
+            } catch (IllegalArgumentException e) {
+                throw new GgufFormatException(gguf.source() + ": " + e.getMessage());
+            }
+        }
+        return tokenizer;
     }
 
     /** A fresh conversation whose KV cache holds {@code contextSize} positions (at most the model's context). */

@@ -132,11 +132,7 @@ public final class Lfm2Vl implements AutoCloseable {
         this.pool = pool;
         this.text = text;
         this.vision = vision;
-        try {
-            this.tokenizer = Tokenizer.fromGguf(text.gguf().metadata());
-        } catch (IllegalArgumentException e) {
-            throw new GgufFormatException(text.gguf().source() + ": " + e.getMessage());
-        }
+        this.tokenizer = text.tokenizer();
         this.generator = new Generator(text, tokenizer);
         this.state = text.newState(Math.min(options.contextSize(), text.config().contextLength()));
         this.preprocessor = vision == null ? null : new ImagePreprocessor(vision.preprocessOptions(options.preprocess())
@@ -227,29 +223,13 @@ public final class Lfm2Vl implements AutoCloseable {
             throw new IllegalArgumentException("the prompt takes " + request.positions() + " positions (" + request.imageTokens()
                     + " for images) but the context holds " + state.capacity());
         }
-        List<List<float[]>> embeddings = embed(request, vision, progress);
+        List<List<float[]>> embeddings = images.isEmpty() ? List.of() : request.embed(vision, progress::encoding);
         long encodeNanos = System.nanoTime() - t0;
         state.reset();
         progress.prefill(request.positions());
         Generator.Result r = generator.generate(state, request.parts(embeddings), new Sampler(text.config().vocabSize(), sampling),
                 maxTokens, listener);
         return new Answer(r, request.imageTokens(), encodeNanos);
-    }
-
-    /** The image vectors of every entry of every image of {@code prompt}, entry by entry, reported to {@code progress}. */
-    public static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Progress progress) {
-        List<PreprocessedImage> images = prompt.images();
-        List<List<float[]>> out = new ArrayList<>(images.size());
-        for (int i = 0; i < images.size(); i++) {
-            List<ImageEntry> entries = images.get(i).entries();
-            List<float[]> vectors = new ArrayList<>(entries.size());
-            for (int e = 0; e < entries.size(); e++) {
-                progress.encoding(i + 1, images.size(), e + 1, entries.size());
-                vectors.add(vision.embed(entries.get(e)));
-            }
-            out.add(vectors);
-        }
-        return out;
     }
 
     /** Loads and pre-processes an image for {@link #newConversation() a conversation}'s turn. */

@@ -157,9 +157,28 @@ public final class MultimodalPrompt {
      * result is what {@link #parts(List)} takes.
      */
     public List<List<float[]>> embed(VisionModel vision) {
-        List<List<float[]>> out = new ArrayList<>();
-        for (PreprocessedImage img : images) {
-            out.add(vision.embedAll(img));
+        return embed(vision, EntryListener.NONE);
+    }
+
+    /** Told before each entry is encoded: entry {@code entry} of {@code entries} of image {@code image} of {@code images}, 1-based. */
+    @FunctionalInterface
+    public interface EntryListener {
+        EntryListener NONE = (image, images, entry, entries) -> {};
+
+        void encoding(int image, int images, int entry, int entries);
+    }
+
+    /** As {@link #embed(VisionModel)}, reporting each entry to {@code listener} before encoding it (progress displays). */
+    public List<List<float[]>> embed(VisionModel vision, EntryListener listener) {
+        List<List<float[]>> out = new ArrayList<>(images.size());
+        for (int i = 0; i < images.size(); i++) {
+            List<ImageEntry> entries = images.get(i).entries();
+            List<float[]> vectors = new ArrayList<>(entries.size());
+            for (int e = 0; e < entries.size(); e++) {
+                listener.encoding(i + 1, images.size(), e + 1, entries.size());
+                vectors.add(vision.embed(entries.get(e)));
+            }
+            out.add(vectors);
         }
         return out;
     }

@@ -6,8 +6,6 @@ import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * An LFM2-VL vision projector GGUF ("mmproj"): {@link VisionConfig}, the {@link SiglipEncoder} and the
@@ -118,15 +116,6 @@ public final class VisionModel implements AutoCloseable {
         }
         encoder.encode(entry.pixels(), entry.width(), entry.height(), features);
         projector.project(features, gh, gw, out, off);
-    }
-
-    /** The image vectors of every entry of a pre-processed image, in entry order (tiles row-major, then thumbnail). */
-    public List<float[]> embedAll(PreprocessedImage image) {
-        List<float[]> out = new ArrayList<>(image.entries().size());
-        for (ImageEntry e : image.entries()) {
-            out.add(embed(e));
-        }
-        return out;
     }
 
     @Override

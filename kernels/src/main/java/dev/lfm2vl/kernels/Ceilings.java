@@ -1,0 +1,69 @@
+package dev.lfm2vl.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The loops behind the two machine ceilings every speed figure is compared with, shared by {@code lfm2vl bench}
+ * and the JMH benchmarks so both measure the same thing: a vector sum of memory (read bandwidth) and independent
+ * F32 FMA chains with no memory traffic (compute peak).
+ */
+public final class Ceilings {
+    private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
+
+    /** Independent FMA chains per call: enough to cover a 4-cycle FMA latency on 2 pipes with room to spare. */
+    public static final int FMA_CHAINS = 12;
+
+    private Ceilings() {}
+
+    /** Floating-point operations one {@link #fmaChains} call performs. */
+    public static double fmaFlops(long iters) {
+        return 2.0 * FLOATS.length() * FMA_CHAINS * iters;
+    }
+
+    /** {@code iters} rounds of {@value #FMA_CHAINS} independent {@code acc = acc * a + b} (converges: no overflow or denormals). */
+    public static float fmaChains(long iters, int seed) {
+        FloatVector a = FloatVector.broadcast(FLOATS, 0.999f);
+        FloatVector b = FloatVector.broadcast(FLOATS, 1e-3f + seed * 1e-6f);
+        FloatVector c0 = FloatVector.broadcast(FLOATS, 0.1f), c1 = FloatVector.broadcast(FLOATS, 0.2f);
+        FloatVector c2 = FloatVector.broadcast(FLOATS, 0.3f), c3 = FloatVector.broadcast(FLOATS, 0.4f);
+        FloatVector c4 = FloatVector.broadcast(FLOATS, 0.5f), c5 = FloatVector.broadcast(FLOATS, 0.6f);
+        FloatVector c6 = FloatVector.broadcast(FLOATS, 0.7f), c7 = FloatVector.broadcast(FLOATS, 0.8f);
+        FloatVector c8 = FloatVector.broadcast(FLOATS, 0.9f), c9 = FloatVector.broadcast(FLOATS, 1.0f);
+        FloatVector c10 = FloatVector.broadcast(FLOATS, 1.1f), c11 = FloatVector.broadcast(FLOATS, 1.2f);
+        for (long i = 0; i < iters; i++) {
+            c0 = c0.fma(a, b); c1 = c1.fma(a, b); c2 = c2.fma(a, b); c3 = c3.fma(a, b);
+            c4 = c4.fma(a, b); c5 = c5.fma(a, b); c6 = c6.fma(a, b); c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b); c9 = c9.fma(a, b); c10 = c10.fma(a, b); c11 = c11.fma(a, b);
+        }
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11)
+                .reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Sum of the longs in [from, to) of {@code seg}, four independent vector accumulators (a pure sequential read). */
+    public static long sumLongs(MemorySegment seg, long from, long to) {
+        int step = LONGS.vectorByteSize();
+        LongVector a0 = LongVector.zero(LONGS);
+        LongVector a1 = a0;
+        LongVector a2 = a0;
+        LongVector a3 = a0;
+        long p = from;
+        for (; p + 4L * step <= to; p += 4L * step) {
+            a0 = a0.add(LongVector.fromMemorySegment(LONGS, seg, p, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(LongVector.fromMemorySegment(LONGS, seg, p + step, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(LongVector.fromMemorySegment(LONGS, seg, p + 2L * step, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(LongVector.fromMemorySegment(LONGS, seg, p + 3L * step, ByteOrder.LITTLE_ENDIAN));
+        }
+        long s = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+        for (; p + 8 <= to; p += 8) {
+            s += seg.get(ValueLayout.JAVA_LONG_UNALIGNED, p);
+        }
+        return s;
+    }
+}
