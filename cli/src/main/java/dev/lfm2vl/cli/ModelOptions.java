@@ -6,7 +6,6 @@ import dev.lfm2vl.runtime.hub.HubException;
 import dev.lfm2vl.runtime.hub.HubModelRef;
 import dev.lfm2vl.runtime.hub.ModelDownloader;
 import dev.lfm2vl.runtime.hub.ResolvedModel;
-import java.io.Console;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -85,10 +84,8 @@ final class ModelOptions {
             } catch (IllegalArgumentException e) {
                 throw new UserError("--hf: " + e.getMessage());
             }
-            Console console = System.console();
-            boolean interactive = console != null && console.isTerminal();
             try (ModelDownloader downloader = ModelDownloader.fromEnvironment()) {
-                resolved = downloader.resolve(ref, offline, new ConsoleProgress(System.err, interactive));
+                resolved = downloader.resolve(ref, offline, new ConsoleProgress(System.err, Status.stderrIsTerminal()));
             } catch (HubException e) {
                 throw new UserError(e.getMessage());
             }
