@@ -5,14 +5,21 @@ import static dev.lfm2vl.kernels.Vec.L;
 
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Y = X·Wᵀ for a batch of tokens (prefill, vision tower): x is [tokens][cols], y is [tokens][rows], both
- * row-major. Each task owns a tile of {@link #MR} weight rows. For every {@link #KC}-column slice the tile is
- * dequantized once (vectorized) into a per-thread scratch of MR·KC floats (32 KiB, L1/L2) and then
- * reused by every token: a 2-row x 4-token register kernel loads 2 weight and 4 activation vectors per step
- * and issues 8 independent FMAs (kernel-techniques.md §4).
+ * row-major. Each task owns a tile of {@link #MR} = 2 vectors' worth of weight rows. For every {@link #KC}-column
+ * slice the tile is dequantized once (vectorized) and packed column-major (MR floats per column, 16 KiB on
+ * AVX2: it stays in L1) and then reused by every token. The register kernel is the outer-product form
+ * (kernel-techniques.md §4): per column it loads 2 weight vectors, broadcasts one activation of each of
+ * {@link #NT} tokens and issues 2·NT independent FMAs into accumulators that are columns of y, so a token's
+ * MR outputs are stored as 2 plain vectors with no horizontal sums.
+ *
+ * <p>NT = 4, not the 6 of BLIS's AVX2 kernel: 8 accumulators + 2 weights + 4 broadcasts fit the 16 AVX2
+ * registers however C2 schedules the loop. With 6 tokens C2 sometimes hoists all 6 broadcasts above the FMAs and
+ * spills accumulators to the stack; whether it does depended on loop strip mining, i.e. on the GC
+ * (G1: 125 GFLOP/s, ParallelGC: 60 GFLOP/s, 2 threads, 10752x2048 Q4_0 x 512 tokens); NT = 4 ran at
+ * 100-140 under both.
  *
  * <p>Results do not depend on the thread count (each y element is summed by one task in a fixed order).
  * Threading contract as {@link MatVec}: any thread may call; per-thread cached task and scratch; no
@@ -21,15 +28,24 @@ import jdk.incubator.vector.VectorOperators;
 public final class MatMul {
     private MatMul() {}
 
-    /** Weight rows per task tile. */
-    static final int MR = 16;
-    /** Columns per slice: a multiple of every block size (32, 256); 512 halves the per-slice reductions vs 256. */
-    static final int KC = 512;
+    /** Weight rows per task tile: two float vectors (16 on AVX2, 8 on NEON, 32 on AVX-512). */
+    static final int MR = 2 * L;
+    /** Tokens per register kernel call. */
+    static final int NT = 4;
+    /** Columns per slice: a multiple of every block size (32, 256); MR·KC floats stay in L1. */
+    static final int KC = 256;
     /** Below this many multiply-adds the caller computes alone. */
     static final long SEQUENTIAL_MACS = 1 << 16;
 
     private static final ThreadLocal<TileTask> TASK = ThreadLocal.withInitial(TileTask::new);
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[MR * KC]);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** Per-thread buffers: dequantized rows, the packed column-major panel, and outputs of a partial tile. */
+    private static final class Scratch {
+        final float[] rows = new float[MR * KC];
+        final float[] panel = new float[MR * KC];
+        final float[] edge = new float[NT * MR];
+    }
 
     /** y[t·rows + r] = row r of w · x[t·cols ..] for t in [0, tokens). */
     public static void matMul(WeightMatrix w, float[] x, int tokens, float[] y, Parallel pool) {
@@ -82,106 +98,102 @@ public final class MatMul {
     }
 
     /** Rows [r0, r0+MR) for all tokens. */
-    static void tile(WeightMatrix w, float[] x, int tokens, float[] y, int r0, float[] ws) {
+    static void tile(WeightMatrix w, float[] x, int tokens, float[] y, int r0, Scratch sc) {
         int rows = w.rows(), cols = w.cols();
         int mr = Math.min(MR, rows - r0);
+        float[] ws = sc.rows, panel = sc.panel, edge = sc.edge;
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int kc = Math.min(KC, cols - k0);
             for (int i = 0; i < mr; i++) {
                 w.dequantizeRange(r0 + i, k0, kc, ws, i * KC);
             }
+            pack(ws, mr, kc, panel);
             boolean first = k0 == 0;
-            int t = 0;
-            for (; t + 4 <= tokens; t += 4) {
-                int i = 0;
-                for (; i + 2 <= mr; i += 2) {
-                    kernel2x4(ws, i * KC, kc, x, t * cols + k0, cols, y, t * rows + r0 + i, rows, first);
-                }
-                for (; i < mr; i++) {
-                    for (int u = t; u < t + 4; u++) {
-                        kernel1x1(ws, i * KC, kc, x, u * cols + k0, y, u * rows + r0 + i, first);
+            for (int t = 0; t < tokens; t += NT) {
+                int nt = Math.min(NT, tokens - t);
+                int x0 = t * cols + k0;
+                if (mr == MR && nt == NT) {
+                    kernel(panel, kc, x, x0, cols, y, t * rows + r0, rows, first);
+                } else {
+                    // a partial tile (the last < NT tokens, or rows past the end): compute all MR rows into
+                    // scratch (missing rows are zero in the panel) and keep the real ones
+                    kernelTokens(panel, kc, x, x0, cols, nt, edge);
+                    for (int u = 0; u < nt; u++) {
+                        for (int i = 0; i < mr; i++) {
+                            int yi = (t + u) * rows + r0 + i;
+                            y[yi] = first ? edge[u * MR + i] : y[yi] + edge[u * MR + i];
+                        }
                     }
                 }
             }
-            for (; t < tokens; t++) {
-                for (int i = 0; i < mr; i++) {
-                    kernel1x1(ws, i * KC, kc, x, t * cols + k0, y, t * rows + r0 + i, first);
-                }
+        }
+    }
+
+    /** panel[k·MR + i] = ws[i·KC + k]: column-major, rows mr..MR-1 zero. */
+    private static void pack(float[] ws, int mr, int kc, float[] panel) {
+        for (int k = 0; k < kc; k++) {
+            int o = k * MR;
+            for (int i = 0; i < mr; i++) {
+                panel[o + i] = ws[i * KC + k];
+            }
+            for (int i = mr; i < MR; i++) {
+                panel[o + i] = 0;
             }
         }
     }
 
     /**
-     * 2 weight rows (ws[w0..], ws[w0+KC..]) x 4 tokens (x[x0..], x[x0+xs..], ...) over kc columns, added to
-     * y[y0 + {0,1} + {0,1,2,3}·ys] (or stored when {@code first}).
+     * MR rows (panel) x NT tokens (x[x0 + u·xs + k]) over kc columns, added to y[y0 + u·ys .. +MR) (or stored
+     * when {@code first}): the outer-product register kernel.
      */
-    private static void kernel2x4(float[] ws, int w0, int kc, float[] x, int x0, int xs, float[] y, int y0, int ys,
+    private static void kernel(float[] panel, int kc, float[] x, int x0, int xs, float[] y, int y0, int ys,
             boolean first) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        int w1 = w0 + KC;
-        int k = 0;
-        for (int end = kc - L; k <= end; k += L) {
-            FloatVector a = FloatVector.fromArray(F, ws, w0 + k);
-            FloatVector b = FloatVector.fromArray(F, ws, w1 + k);
-            FloatVector v0 = FloatVector.fromArray(F, x, x0 + k);
-            FloatVector v1 = FloatVector.fromArray(F, x, x0 + xs + k);
-            FloatVector v2 = FloatVector.fromArray(F, x, x0 + 2 * xs + k);
-            FloatVector v3 = FloatVector.fromArray(F, x, x0 + 3 * xs + k);
-            c00 = a.fma(v0, c00);
-            c01 = a.fma(v1, c01);
-            c02 = a.fma(v2, c02);
-            c03 = a.fma(v3, c03);
-            c10 = b.fma(v0, c10);
-            c11 = b.fma(v1, c11);
-            c12 = b.fma(v2, c12);
-            c13 = b.fma(v3, c13);
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        for (int k = 0; k < kc; k++) {
+            FloatVector a = FloatVector.fromArray(F, panel, k * MR);
+            FloatVector b = FloatVector.fromArray(F, panel, k * MR + L);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            c00 = a.fma(v, c00);
+            c10 = b.fma(v, c10);
+            v = FloatVector.broadcast(F, x[x1 + k]);
+            c01 = a.fma(v, c01);
+            c11 = b.fma(v, c11);
+            v = FloatVector.broadcast(F, x[x2 + k]);
+            c02 = a.fma(v, c02);
+            c12 = b.fma(v, c12);
+            v = FloatVector.broadcast(F, x[x3 + k]);
+            c03 = a.fma(v, c03);
+            c13 = b.fma(v, c13);
         }
-        float s00 = Vec.sum(c00), s01 = Vec.sum(c01);
-        float s02 = Vec.sum(c02), s03 = Vec.sum(c03);
-        float s10 = Vec.sum(c10), s11 = Vec.sum(c11);
-        float s12 = Vec.sum(c12), s13 = Vec.sum(c13);
-        for (; k < kc; k++) { // scalar tail (F32/F16/BF16 with cols not a multiple of L)
-            float a = ws[w0 + k], b = ws[w1 + k];
-            float v0 = x[x0 + k], v1 = x[x0 + xs + k], v2 = x[x0 + 2 * xs + k], v3 = x[x0 + 3 * xs + k];
-            s00 += a * v0;
-            s01 += a * v1;
-            s02 += a * v2;
-            s03 += a * v3;
-            s10 += b * v0;
-            s11 += b * v1;
-            s12 += b * v2;
-            s13 += b * v3;
-        }
-        put(y, y0, first, s00);
-        put(y, y0 + ys, first, s01);
-        put(y, y0 + 2 * ys, first, s02);
-        put(y, y0 + 3 * ys, first, s03);
-        put(y, y0 + 1, first, s10);
-        put(y, y0 + 1 + ys, first, s11);
-        put(y, y0 + 1 + 2 * ys, first, s12);
-        put(y, y0 + 1 + 3 * ys, first, s13);
+        put(y, y0, first, c00, c10);
+        put(y, y0 + ys, first, c01, c11);
+        put(y, y0 + 2 * ys, first, c02, c12);
+        put(y, y0 + 3 * ys, first, c03, c13);
     }
 
-    /** One weight row x one token: the edges of the tile. */
-    private static void kernel1x1(float[] ws, int w0, int kc, float[] x, int x0, float[] y, int yi, boolean first) {
-        FloatVector c0 = FloatVector.zero(F), c1 = c0;
-        int k = 0;
-        for (int end = kc - 2 * L; k <= end; k += 2 * L) {
-            c0 = FloatVector.fromArray(F, ws, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), c0);
-            c1 = FloatVector.fromArray(F, ws, w0 + k + L).fma(FloatVector.fromArray(F, x, x0 + k + L), c1);
+    private static void put(float[] y, int i, boolean first, FloatVector lo, FloatVector hi) {
+        if (!first) {
+            lo = lo.add(FloatVector.fromArray(F, y, i));
+            hi = hi.add(FloatVector.fromArray(F, y, i + L));
         }
-        for (int end = kc - L; k <= end; k += L) {
-            c0 = FloatVector.fromArray(F, ws, w0 + k).fma(FloatVector.fromArray(F, x, x0 + k), c0);
-        }
-        float s = Vec.sum(c0.add(c1));
-        for (; k < kc; k++) {
-            s += ws[w0 + k] * x[x0 + k];
-        }
-        put(y, yi, first, s);
+        lo.intoArray(y, i);
+        hi.intoArray(y, i + L);
     }
 
-    private static void put(float[] y, int i, boolean first, float v) {
-        y[i] = first ? v : y[i] + v;
+    /** One token at a time into edge[u·MR ..]: the tails of the token and row ranges. */
+    private static void kernelTokens(float[] panel, int kc, float[] x, int x0, int xs, int nt, float[] edge) {
+        for (int u = 0; u < nt; u++) {
+            FloatVector c0 = FloatVector.zero(F), c1 = c0;
+            int xu = x0 + u * xs;
+            for (int k = 0; k < kc; k++) {
+                FloatVector v = FloatVector.broadcast(F, x[xu + k]);
+                c0 = FloatVector.fromArray(F, panel, k * MR).fma(v, c0);
+                c1 = FloatVector.fromArray(F, panel, k * MR + L).fma(v, c1);
+            }
+            c0.intoArray(edge, u * MR);
+            c1.intoArray(edge, u * MR + L);
+        }
     }
 }
