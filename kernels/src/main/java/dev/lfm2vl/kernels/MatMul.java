@@ -60,7 +60,7 @@ public final class MatMul {
         }
         int tiles = (rows + MR - 1) / MR;
         TileTask t = TASK.get();
-        t.set(w, x, tokens, y);
+        t.set(w, t.packTokens(x, tokens, cols), tokens, y);
         try {
             if (pool.threads() == 1 || (long) rows * cols * tokens < SEQUENTIAL_MACS) {
                 for (int i = 0; i < tiles; i++) {
@@ -74,31 +74,65 @@ public final class MatMul {
         }
     }
 
+    /** One call's work; the caller thread's instance also owns the packed activations (grown, never shrunk). */
     private static final class TileTask implements Parallel.Task {
         private WeightMatrix w;
-        private float[] x, y;
+        private float[] xp = new float[0], y;
+        private float[] packed;
         private int tokens;
 
-        void set(WeightMatrix w, float[] x, int tokens, float[] y) {
+        /**
+         * x as token blocks of NT interleaved rows, xp[(b·cols + k)·NT + u] = x[(b·NT + u)·cols + k], missing
+         * tokens of the last block zero: the kernel then reads NT activations of a column from one address.
+         */
+        float[] packTokens(float[] x, int tokens, int cols) {
+            int blocks = (tokens + NT - 1) / NT;
+            long need = (long) blocks * NT * cols;
+            if (need > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(tokens + " tokens x " + cols + " columns is too large a batch");
+            }
+            if (xp.length < need) {
+                xp = new float[(int) need];
+            }
+            float[] out = xp;
+            for (int b = 0; b < blocks; b++) {
+                int o = b * NT * cols;
+                for (int u = 0; u < NT; u++) {
+                    int t = b * NT + u;
+                    if (t < tokens) {
+                        for (int k = 0, xi = t * cols; k < cols; k++) {
+                            out[o + k * NT + u] = x[xi + k];
+                        }
+                    } else {
+                        for (int k = 0; k < cols; k++) {
+                            out[o + k * NT + u] = 0;
+                        }
+                    }
+                }
+            }
+            return out;
+        }
+
+        void set(WeightMatrix w, float[] packed, int tokens, float[] y) {
             this.w = w;
-            this.x = x;
+            this.packed = packed;
             this.tokens = tokens;
             this.y = y;
         }
 
         void clear() {
             w = null;
-            x = y = null;
+            packed = y = null;
         }
 
         @Override
         public void run(int tile) {
-            tile(w, x, tokens, y, tile * MR, SCRATCH.get());
+            tile(w, packed, tokens, y, tile * MR, SCRATCH.get());
         }
     }
 
-    /** Rows [r0, r0+MR) for all tokens. */
-    static void tile(WeightMatrix w, float[] x, int tokens, float[] y, int r0, Scratch sc) {
+    /** Rows [r0, r0+MR) for all tokens; xp is the token-interleaved activations ({@link TileTask#packTokens}). */
+    static void tile(WeightMatrix w, float[] xp, int tokens, float[] y, int r0, Scratch sc) {
         int rows = w.rows(), cols = w.cols();
         int mr = Math.min(MR, rows - r0);
         float[] ws = sc.rows, panel = sc.panel, edge = sc.edge;
@@ -111,13 +145,13 @@ public final class MatMul {
             boolean first = k0 == 0;
             for (int t = 0; t < tokens; t += NT) {
                 int nt = Math.min(NT, tokens - t);
-                int x0 = t * cols + k0;
+                int x0 = (t * cols + k0 * NT);
                 if (mr == MR && nt == NT) {
-                    kernel(panel, kc, x, x0, cols, y, t * rows + r0, rows, first);
+                    kernel(panel, kc, xp, x0, y, t * rows + r0, rows, first);
                 } else {
-                    // a partial tile (the last < NT tokens, or rows past the end): compute all MR rows into
-                    // scratch (missing rows are zero in the panel) and keep the real ones
-                    kernelTokens(panel, kc, x, x0, cols, nt, edge);
+                    // a partial tile (the last < NT tokens, or rows past the end): compute all MR rows x NT
+                    // tokens into scratch (missing rows and tokens are zeros) and keep the real ones
+                    kernel(panel, kc, xp, x0, edge, 0, MR, true);
                     for (int u = 0; u < nt; u++) {
                         for (int i = 0; i < mr; i++) {
                             int yi = (t + u) * rows + r0 + i;
@@ -143,27 +177,26 @@ public final class MatMul {
     }
 
     /**
-     * MR rows (panel) x NT tokens (x[x0 + u·xs + k]) over kc columns, added to y[y0 + u·ys .. +MR) (or stored
+     * MR rows (panel) x NT tokens (xp[x0 + k·NT + u]) over kc columns, added to y[y0 + u·ys .. +MR) (or stored
      * when {@code first}): the outer-product register kernel.
      */
-    private static void kernel(float[] panel, int kc, float[] x, int x0, int xs, float[] y, int y0, int ys,
-            boolean first) {
+    private static void kernel(float[] panel, int kc, float[] xp, int x0, float[] y, int y0, int ys, boolean first) {
         FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
         for (int k = 0; k < kc; k++) {
             FloatVector a = FloatVector.fromArray(F, panel, k * MR);
             FloatVector b = FloatVector.fromArray(F, panel, k * MR + L);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            int xk = x0 + k * NT;
+            FloatVector v = FloatVector.broadcast(F, xp[xk]);
             c00 = a.fma(v, c00);
             c10 = b.fma(v, c10);
-            v = FloatVector.broadcast(F, x[x1 + k]);
+            v = FloatVector.broadcast(F, xp[xk + 1]);
             c01 = a.fma(v, c01);
             c11 = b.fma(v, c11);
-            v = FloatVector.broadcast(F, x[x2 + k]);
+            v = FloatVector.broadcast(F, xp[xk + 2]);
             c02 = a.fma(v, c02);
             c12 = b.fma(v, c12);
-            v = FloatVector.broadcast(F, x[x3 + k]);
+            v = FloatVector.broadcast(F, xp[xk + 3]);
             c03 = a.fma(v, c03);
             c13 = b.fma(v, c13);
         }
@@ -180,20 +213,5 @@ public final class MatMul {
         }
         lo.intoArray(y, i);
         hi.intoArray(y, i + L);
-    }
-
-    /** One token at a time into edge[u·MR ..]: the tails of the token and row ranges. */
-    private static void kernelTokens(float[] panel, int kc, float[] x, int x0, int xs, int nt, float[] edge) {
-        for (int u = 0; u < nt; u++) {
-            FloatVector c0 = FloatVector.zero(F), c1 = c0;
-            int xu = x0 + u * xs;
-            for (int k = 0; k < kc; k++) {
-                FloatVector v = FloatVector.broadcast(F, x[xu + k]);
-                c0 = FloatVector.fromArray(F, panel, k * MR).fma(v, c0);
-                c1 = FloatVector.fromArray(F, panel, k * MR + L).fma(v, c1);
-            }
-            c0.intoArray(edge, u * MR);
-            c1.intoArray(edge, u * MR + L);
-        }
     }
 }
