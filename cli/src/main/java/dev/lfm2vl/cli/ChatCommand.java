@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "", "In the chat: /image PATH attaches an image to the next message (needs --mmproj, or --hf; repeat it for",
                 "several images; they go where the message has <__media__>, else before its text), /system TEXT sets",
                 "the system message and starts over, /reset starts over, /help lists the commands, /quit exits.",
-                "Ctrl-C stops the current answer; at the prompt it exits."},
+                "Ctrl-C stops the current answer (also while its images are encoded); at the prompt it exits."},
         footer = {"", "Examples:",
                 "  lfm2vl chat -m model.gguf",
                 "  lfm2vl chat -m model.gguf --system 'Answer in one sentence.'",
@@ -152,7 +153,14 @@ final class ChatCommand implements Callable<Integer> {
                         if (prompt.positions() > chat.state().remaining()) {
                             throw new ContextFullException(chat.state().position() + prompt.positions(), chat.state().capacity());
                         }
-                        List<List<float[]>> embeddings = ImageConversation.embed(prompt, images.model, status);
+                        List<List<float[]>> embeddings;
+                        try {
+                            embeddings = ImageConversation.embed(prompt, images.model, status, cancel::get);
+                        } catch (CancellationException e) { // Ctrl-C while encoding: nothing was sent
+                            status.clear();
+                            err.println("(stopped; the attached images stay attached)");
+                            continue;
+                        }
                         images.pending.clear();
                         status.show("prefill " + prompt.positions() + " positions...");
                         r = chat.send(prompt, embeddings, maxTokens, listener);

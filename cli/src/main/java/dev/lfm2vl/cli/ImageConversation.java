@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The image commands' adapter over the runtime API ({@link Lfm2Vl}), with the models loaded once: maps the API's
@@ -73,8 +74,19 @@ final class ImageConversation {
     }
 
     /** The image vectors of {@code prompt}, showing "encoding image k/N (tile t/T)..." on {@code status}. */
-    static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Status status) {
-        return prompt.embed(vision, (image, images, entry, entries) -> showEncoding(status, image, images, entry, entries));
+    /** Encodes the prompt's images, showing progress; {@code stop} is polled between encoder blocks (Ctrl-C). */
+    static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Status status, BooleanSupplier stop) {
+        return prompt.embed(vision, new MultimodalPrompt.EntryListener() {
+            @Override
+            public void encoding(int image, int images, int entry, int entries) {
+                showEncoding(status, image, images, entry, entries);
+            }
+
+            @Override
+            public boolean cancelled() {
+                return stop.getAsBoolean();
+            }
+        });
     }
 
     private static void showEncoding(Status status, int image, int images, int entry, int entries) {

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.function.Consumer;
 
 /**
@@ -210,7 +211,8 @@ public final class Lfm2Vl implements AutoCloseable {
     /**
      * The full request: {@code user} (after an optional {@code system} message) about {@code images}, answered in a
      * fresh conversation with the given sampling and length, streamed to {@code listener}, stages reported to
-     * {@code progress}.
+     * {@code progress}. {@code listener.cancelled()} is also polled while the images are encoded (between encoder
+     * blocks): a stop there returns a {@link Generator.StopReason#CANCELLED} result with no tokens.
      *
      * @throws IllegalArgumentException if the prompt does not fit the context or its markers do not match the images
      * @throws ImageLoadException       if an image cannot be read
@@ -223,7 +225,23 @@ public final class Lfm2Vl implements AutoCloseable {
             throw new IllegalArgumentException("the prompt takes " + request.positions() + " positions (" + request.imageTokens()
                     + " for images) but the context holds " + state.capacity());
         }
-        List<List<float[]>> embeddings = images.isEmpty() ? List.of() : request.embed(vision, progress::encoding);
+        List<List<float[]>> embeddings;
+        try {
+            embeddings = images.isEmpty() ? List.of() : request.embed(vision, new MultimodalPrompt.EntryListener() {
+                @Override
+                public void encoding(int image, int imageCount, int entry, int entries) {
+                    progress.encoding(image, imageCount, entry, entries);
+                }
+
+                @Override
+                public boolean cancelled() {
+                    return listener.cancelled();
+                }
+            });
+        } catch (CancellationException e) { // stopped while encoding: nothing was fed to the model
+            Generator.Result stopped = new Generator.Result(request.positions(), new int[0], "", Generator.StopReason.CANCELLED, 0, 0);
+            return new Answer(stopped, request.imageTokens(), System.nanoTime() - t0);
+        }
         long encodeNanos = System.nanoTime() - t0;
         state.reset();
         progress.prefill(request.positions());

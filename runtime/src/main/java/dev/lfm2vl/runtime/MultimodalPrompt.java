@@ -166,17 +166,29 @@ public final class MultimodalPrompt {
         EntryListener NONE = (image, images, entry, entries) -> {};
 
         void encoding(int image, int images, int entry, int entries);
+
+        /** Polled before each entry and between encoder blocks; true stops the encoding (Ctrl-C). */
+        default boolean cancelled() {
+            return false;
+        }
     }
 
-    /** As {@link #embed(VisionModel)}, reporting each entry to {@code listener} before encoding it (progress displays). */
+    /**
+     * As {@link #embed(VisionModel)}, reporting each entry to {@code listener} before encoding it (progress displays).
+     *
+     * @throws java.util.concurrent.CancellationException if {@link EntryListener#cancelled()} answered true
+     */
     public List<List<float[]>> embed(VisionModel vision, EntryListener listener) {
         List<List<float[]>> out = new ArrayList<>(images.size());
         for (int i = 0; i < images.size(); i++) {
             List<ImageEntry> entries = images.get(i).entries();
             List<float[]> vectors = new ArrayList<>(entries.size());
             for (int e = 0; e < entries.size(); e++) {
+                if (listener.cancelled()) {
+                    throw new java.util.concurrent.CancellationException("image encoding stopped");
+                }
                 listener.encoding(i + 1, images.size(), e + 1, entries.size());
-                vectors.add(vision.embed(entries.get(e)));
+                vectors.add(vision.embed(entries.get(e), listener::cancelled));
             }
             out.add(vectors);
         }

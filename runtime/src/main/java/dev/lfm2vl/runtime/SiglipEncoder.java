@@ -14,6 +14,8 @@ import dev.lfm2vl.loader.GgufTensor;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * The SigLIP2 NaFlex vision tower of an mmproj GGUF ({@code lfm2-vl.md} §3): patch embedding, learned position grid
@@ -107,6 +109,17 @@ public final class SiglipEncoder {
      * post-LN features {@code [gh·gw][hidden]}, patches row-major, written to {@code out} (at least that long).
      */
     public void encode(float[] pixels, int width, int height, float[] out) {
+        encode(pixels, width, height, out, NEVER);
+    }
+
+    private static final BooleanSupplier NEVER = () -> false;
+
+    /**
+     * As {@link #encode(float[], int, int, float[])}, polling {@code stop} before each block (a 512x512 entry of the
+     * 3B tower takes ~0.4 s per block on 2 cores): when it answers true the encoding ends with a
+     * {@link CancellationException} and {@code out} holds nothing useful.
+     */
+    public void encode(float[] pixels, int width, int height, float[] out, BooleanSupplier stop) {
         int p = config.patchSize();
         if (width <= 0 || height <= 0 || width % p != 0 || height % p != 0) {
             throw new IllegalArgumentException("image " + width + "x" + height + " is not a multiple of the patch size " + p);
@@ -143,6 +156,9 @@ public final class SiglipEncoder {
         int f = config.ffnDim();
         float eps = config.eps();
         for (Block b : blocks) {
+            if (stop.getAsBoolean()) {
+                throw new CancellationException("image encoding stopped");
+            }
             // h = h + out(attn(LN1(h)))
             Norms.layerNormRows(x, 0, b.ln1W, b.ln1B, a, 0, n, d, eps);
             linear(b.q, b.qB, a, n, q);

@@ -6,6 +6,7 @@ import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.function.BooleanSupplier;
 
 /**
  * An LFM2-VL vision projector GGUF ("mmproj"): {@link VisionConfig}, the {@link SiglipEncoder} and the
@@ -107,6 +108,22 @@ public final class VisionModel implements AutoCloseable {
 
     /** Writes the image vectors of one entry into {@code out} from {@code off}. */
     public void embed(ImageEntry entry, float[] out, int off) {
+        embed(entry, out, off, () -> false);
+    }
+
+    /**
+     * As {@link #embed(ImageEntry)}, polling {@code stop} between encoder blocks: when it answers true the encoding
+     * ends with a {@link java.util.concurrent.CancellationException} (Ctrl-C during a long multi-tile encode).
+     */
+    public float[] embed(ImageEntry entry, BooleanSupplier stop) {
+        int tokens = tokens(entry.width(), entry.height());
+        float[] out = new float[tokens * config.projectionDim()];
+        embed(entry, out, 0, stop);
+        return out;
+    }
+
+    /** As {@link #embed(ImageEntry, float[], int)}, polling {@code stop} as {@link #embed(ImageEntry, BooleanSupplier)}. */
+    public void embed(ImageEntry entry, float[] out, int off, BooleanSupplier stop) {
         int p = config.patchSize();
         int gw = entry.width() / p;
         int gh = entry.height() / p;
@@ -114,7 +131,7 @@ public final class VisionModel implements AutoCloseable {
         if (features.length < need) {
             features = new float[Math.toIntExact(need)];
         }
-        encoder.encode(entry.pixels(), entry.width(), entry.height(), features);
+        encoder.encode(entry.pixels(), entry.width(), entry.height(), features, stop);
         projector.project(features, gh, gw, out, off);
     }
 

@@ -101,6 +101,61 @@ class Lfm2VlTest {
     }
 
     @Test
+    void aStopWhileImagesAreEncodedEndsBetweenEncoderBlocksBeforeAnyPrefill() throws IOException {
+        try (Lfm2Vl vlm = Lfm2Vl.load(Fixtures.textModel("Q4_0"), Fixtures.mmproj("F16"), greedy(3))) {
+            int[] polls = {0};
+            List<String> stages = new java.util.ArrayList<>();
+            // poll 1: before the entry; poll 2: before encoder block 0; poll 3 (before block 1) stops
+            Generator.Listener stopOnThirdPoll = new Generator.Listener() {
+                @Override
+                public void onToken(int id, String text) {
+                    stages.add("token");
+                }
+
+                @Override
+                public boolean cancelled() {
+                    return ++polls[0] >= 3;
+                }
+            };
+            Lfm2Vl.Answer a = vlm.answer(null, Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")),
+                    Sampler.Settings.greedy(), 3, stopOnThirdPoll, new Lfm2Vl.Progress() {
+                        @Override
+                        public void prefill(int positions) {
+                            stages.add("prefill");
+                        }
+                    });
+            assertEquals(Generator.StopReason.CANCELLED, a.result().stopReason());
+            assertEquals(0, a.result().tokens().length);
+            assertEquals(3, polls[0], "stopped at the first poll that answered true");
+            assertEquals(List.of(), stages, "nothing was prefilled or generated");
+            // the next request is unaffected
+            assertEquals(3, vlm.ask(Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")), s -> {}).tokens().length);
+        }
+    }
+
+    @Test
+    void encodingWithANeverTrueStopPollsBeforeEveryBlockAndGivesTheSameVectors() throws IOException {
+        try (dev.lfm2vl.kernels.Parallel pool = dev.lfm2vl.kernels.Parallel.create(2);
+                VisionModel vision = VisionModel.load(Fixtures.mmproj("F16"), pool)) {
+            ImageEntry entry = new ImagePreprocessor(vision.preprocessOptions(PreprocessMode.HF))
+                    .preprocess(ImageLoader.load(Fixtures.file("images/img_64x48.png"))).entries().get(0);
+            int[] polls = {0};
+            float[] polled = vision.embed(entry, () -> {
+                polls[0]++;
+                return false;
+            });
+            float[] plain = vision.embed(entry);
+            assertEquals(plain.length, polled.length);
+            // equal up to float rounding: the JIT may compile the vector exp/tanh between the two calls
+            for (int i = 0; i < plain.length; i++) {
+                assertEquals(plain[i], polled[i], 1e-5f * (1 + Math.abs(plain[i])), "vector value " + i);
+            }
+            assertEquals(vision.config().layers(), polls[0]);
+            assertThrows(java.util.concurrent.CancellationException.class, () -> vision.embed(entry, () -> true));
+        }
+    }
+
+    @Test
     void badOptionsAreRejectedWithAClearMessage() {
         assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withThreads(0));
         assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withImageTokens(300, 200));
