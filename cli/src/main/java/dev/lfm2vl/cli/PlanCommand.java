@@ -293,6 +293,7 @@ final class PlanCommand implements Callable<Integer> {
         }
         List<Map<String, Object>> entries = new ArrayList<>();
         long visionBytes = 0;
+        long visionPack = 0;
         int largest = 0;
         double patchUnits = 0;
         for (int e = 0; e < plan.entryCount(); e++) {
@@ -304,6 +305,7 @@ final class PlanCommand implements Callable<Integer> {
             en.put("tokens", plan.entryTokens()[e]);
             en.put("thumbnail", plan.tiled() && e == plan.entryCount() - 1);
             entries.add(en);
+            visionPack = Math.max(visionPack, MemoryBudget.visionMatMulPackBytes(vis.config(), vis.projectorHidden(), w, h));
             long vb = MemoryBudget.visionBytes(vis.config(), vis.projectorHidden(), w, h, threads);
             if (vb > visionBytes) {
                 visionBytes = vb;
@@ -325,7 +327,10 @@ final class PlanCommand implements Callable<Integer> {
         m.put("fits", needed <= capacity && needed <= text.config().contextLength());
         m.put("kv_cache_bytes", MemoryBudget.kvCacheBytes(text.config(), capacity));
         int batch = Math.min(Lfm2Model.MAX_BATCH, capacity);
-        long textScratch = MemoryBudget.textScratchBytes(text.config(), capacity, batch);
+        // MatMul's packed activations: one buffer per thread, sized by the widest product of text or vision
+        long textPack = MemoryBudget.textMatMulPackBytes(text.config(), batch);
+        long textScratch = MemoryBudget.textScratchBytes(text.config(), capacity, batch) + textPack;
+        visionBytes += Math.max(0, visionPack - textPack);
         m.put("activation_bytes", textScratch + visionBytes);
         m.put("text_activation_bytes", textScratch);
         m.put("text_batch", batch);

@@ -47,6 +47,19 @@ public final class MatMul {
         final float[] edge = new float[NT * MR];
     }
 
+    /**
+     * Bytes of the activation copy a product over {@code tokens} rows of {@code cols} columns packs. Each calling
+     * thread keeps one such buffer for reuse, grown to its widest product so far (memory estimates add it).
+     */
+    public static long packedActivationBytes(int tokens, int cols) {
+        return (long) Float.BYTES * ((tokens + NT - 1) / NT) * NT * cols;
+    }
+
+    /** Floats in the calling thread's packed-activation buffer (tests). */
+    static int packBufferFloats() {
+        return TASK.get().xp.length;
+    }
+
     /** y[t·rows + r] = row r of w · x[t·cols ..] for t in [0, tokens). */
     public static void matMul(WeightMatrix w, float[] x, int tokens, float[] y, Parallel pool) {
         int rows = w.rows(), cols = w.cols();

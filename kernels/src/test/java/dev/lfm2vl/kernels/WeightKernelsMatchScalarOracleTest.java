@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lfm2vl.loader.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -129,5 +130,22 @@ class WeightKernelsMatchScalarOracleTest {
                 }
             }
         }
+    }
+
+    @Test
+    void matMulKeepsOnePackedActivationBufferPerCallerSizedByItsWidestProduct() throws Exception {
+        int[] seen = new int[3];
+        Thread caller = new Thread(() -> { // a fresh thread: its buffer starts empty
+            WeightMatrix narrow = TestWeights.random(GgmlType.F32, ROWS, 37, 1);
+            WeightMatrix wide = TestWeights.random(GgmlType.F32, ROWS, 101, 2);
+            MatMul.matMul(wide, TestWeights.randomVector(5 * 101, 1), 5, new float[5 * ROWS], two);
+            seen[0] = MatMul.packBufferFloats();
+            MatMul.matMul(narrow, TestWeights.randomVector(3 * 37, 2), 3, new float[3 * ROWS], two);
+            seen[1] = MatMul.packBufferFloats(); // reused, not shrunk
+        });
+        caller.start();
+        caller.join();
+        assertEquals(MatMul.packedActivationBytes(5, 101), 4L * seen[0]);
+        assertEquals(seen[0], seen[1]);
     }
 }

@@ -1,6 +1,7 @@
 package dev.lfm2vl.runtime;
 
 import dev.lfm2vl.kernels.AttentionKernel;
+import dev.lfm2vl.kernels.MatMul;
 
 /**
  * Memory the runtime allocates for a prompt, computed from the shapes alone (for {@code lfm2vl plan}): the KV cache
@@ -86,6 +87,28 @@ public final class MemoryBudget {
                 + 2L * batch * c.ffnDim()                   // gate, up
                 + (long) maxKvHeads * AttentionKernel.causalScratchSize(capacity, c.headDim());
         return floats * Float.BYTES;
+    }
+
+    /**
+     * The activation copy {@link MatMul} keeps per calling thread, for the text tower's widest product: a batch of
+     * {@code batch} rows times max(dim, ffn) columns (the FFN down projection). One buffer serves text and vision
+     * on the same thread, so {@link #visionMatMulPackBytes} only matters where it is larger.
+     */
+    public static long textMatMulPackBytes(Lfm2Config c, int batch) {
+        return MatMul.packedActivationBytes(batch, Math.max(c.dim(), c.ffnDim()));
+    }
+
+    /**
+     * As {@link #textMatMulPackBytes}, for one {@code width x height} entry: the patch embedding, the encoder's
+     * products over its patches and the projector's over its image tokens.
+     */
+    public static long visionMatMulPackBytes(VisionConfig v, int projectorHidden, int width, int height) {
+        int n = patches(v, width, height);
+        int s = v.scaleFactor();
+        int tokens = ceilDiv(width / v.patchSize(), s) * ceilDiv(height / v.patchSize(), s);
+        int encoderCols = Math.max(v.patchValues(), Math.max(v.hidden(), v.ffnDim()));
+        return Math.max(MatMul.packedActivationBytes(n, encoderCols),
+                MatMul.packedActivationBytes(tokens, Math.max(v.mergedDim(), projectorHidden)));
     }
 
     /** Patches the vision encoder sees for a {@code width x height} entry. */

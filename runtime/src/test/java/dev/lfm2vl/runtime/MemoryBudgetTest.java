@@ -59,4 +59,14 @@ class MemoryBudgetTest {
         long rest = n * d + tokens * 4 * d + tokens * 2048 + tokens * 2048;
         assertEquals(4 * (encoder + rest), MemoryBudget.visionBytes(v, 2048, 512, 512, 1));
     }
+
+    @Test
+    void matMulPackingIsSizedByTheWidestProductOfEachTower() {
+        // text: a 512-row batch through the FFN down projection (10752 columns)
+        assertEquals(4L * 512 * 10752, MemoryBudget.textMatMulPackBytes(MemoryBudget.LFM2_VL_3B_TEXT, 512));
+        // a 512x512 tile: 1024 patches through the MLP down projection (4304 columns) beats the projector's
+        // 256 tokens x 4608; a 7-row batch is packed as 8 rows (blocks of 4 tokens)
+        assertEquals(4L * 1024 * 4304, MemoryBudget.visionMatMulPackBytes(MemoryBudget.SIGLIP2_SO400M, 2048, 512, 512));
+        assertEquals(4L * 8 * 10752, MemoryBudget.textMatMulPackBytes(MemoryBudget.LFM2_VL_3B_TEXT, 7));
+    }
 }
