@@ -30,7 +30,7 @@ public final class MatMul {
 
     /** Weight rows per task tile: two float vectors (16 on AVX2, 8 on NEON, 32 on AVX-512). */
     static final int MR = 2 * L;
-    /** Tokens per register kernel call. */
+    /** Tokens per register kernel call ({@link #kernel} is written out for exactly 4). */
     static final int NT = 4;
     /** Columns per slice: a multiple of every block size (32, 256); MR·KC floats stay in L1. */
     static final int KC = 256;
@@ -190,7 +190,7 @@ public final class MatMul {
             boolean first = k0 == 0;
             for (int t = 0; t < tokens; t += NT) {
                 int nt = Math.min(NT, tokens - t);
-                int x0 = (t * cols + k0 * NT);
+                int x0 = t * cols + k0 * NT;
                 if (mr == MR && nt == NT) {
                     kernel(panel, kc, xp, x0, y, t * rows + r0, rows, first);
                 } else {
