@@ -73,8 +73,10 @@ final class ImageConversation {
         }
     }
 
-    /** The image vectors of {@code prompt}, showing "encoding image k/N (tile t/T)..." on {@code status}. */
-    /** Encodes the prompt's images, showing progress; {@code stop} is polled between encoder blocks (Ctrl-C). */
+    /**
+     * The image vectors of {@code prompt}, showing "encoding image k/N (tile t/T)..." on {@code status}; {@code stop}
+     * is polled between encoder blocks (Ctrl-C), and a true answer ends the encoding with a CancellationException.
+     */
     static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Status status, BooleanSupplier stop) {
         return prompt.embed(vision, new MultimodalPrompt.EntryListener() {
             @Override

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 
 /**
  * A prompt with images, as a sequence of chunks in llama.cpp's (libmtmd) shape: text chunks carry token ids, image
@@ -176,7 +177,7 @@ public final class MultimodalPrompt {
     /**
      * As {@link #embed(VisionModel)}, reporting each entry to {@code listener} before encoding it (progress displays).
      *
-     * @throws java.util.concurrent.CancellationException if {@link EntryListener#cancelled()} answered true
+     * @throws CancellationException if {@link EntryListener#cancelled()} answered true
      */
     public List<List<float[]>> embed(VisionModel vision, EntryListener listener) {
         List<List<float[]>> out = new ArrayList<>(images.size());
@@ -185,7 +186,7 @@ public final class MultimodalPrompt {
             List<float[]> vectors = new ArrayList<>(entries.size());
             for (int e = 0; e < entries.size(); e++) {
                 if (listener.cancelled()) {
-                    throw new java.util.concurrent.CancellationException("image encoding stopped");
+                    throw new CancellationException("image encoding stopped");
                 }
                 listener.encoding(i + 1, images.size(), e + 1, entries.size());
                 vectors.add(vision.embed(entries.get(e), listener::cancelled));

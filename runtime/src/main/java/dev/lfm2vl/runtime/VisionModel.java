@@ -98,17 +98,16 @@ public final class VisionModel implements AutoCloseable {
         return projector.outputTokens(height / config.patchSize(), width / config.patchSize());
     }
 
+    private static final BooleanSupplier NEVER = () -> false;
+
     /** The image vectors of one entry: {@code [tokens][projectionDim]} row-major. */
     public float[] embed(ImageEntry entry) {
-        int tokens = tokens(entry.width(), entry.height());
-        float[] out = new float[tokens * config.projectionDim()];
-        embed(entry, out, 0);
-        return out;
+        return embed(entry, NEVER);
     }
 
     /** Writes the image vectors of one entry into {@code out} from {@code off}. */
     public void embed(ImageEntry entry, float[] out, int off) {
-        embed(entry, out, off, () -> false);
+        embed(entry, out, off, NEVER);
     }
 
     /**
