@@ -54,21 +54,8 @@ public final class Conversation {
      * image, see the vision code), placed where the message's media markers are.
      */
     public List<PromptPart> userTurn(String text, List<List<PromptPart>> images) {
-        ChatTemplate.Message message = ChatTemplate.Message.user(text, images.size());
-        List<ChatTemplate.Piece> pieces;
-        StringBuilder prefix = new StringBuilder();
-        if (turns == 0) {
-            List<ChatTemplate.Message> messages = new ArrayList<>();
-            if (system != null && !system.isEmpty()) {
-                messages.add(ChatTemplate.Message.system(system));
-            }
-            messages.add(message);
-            pieces = ChatTemplate.pieces(messages, true);
-        } else {
-            // The previous answer ended with <|im_end|> (fed to the model); the template puts "\n" after it.
-            prefix.append(openAnswer ? ChatTemplate.IM_END + "\n" : "\n");
-            pieces = ChatTemplate.continuation(message, true);
-        }
+        List<ChatTemplate.Piece> pieces = turnPieces(ChatTemplate.Message.user(text, images.size()));
+        StringBuilder prefix = new StringBuilder(turns == 0 ? "" : continuationPrefix());
         List<PromptPart> parts = new ArrayList<>();
         boolean first = turns == 0;
         for (ChatTemplate.Piece p : pieces) {
@@ -94,19 +81,9 @@ public final class Conversation {
      * @throws IllegalArgumentException if the message's media markers do not match the images
      */
     public MultimodalPrompt nextPrompt(String text, List<PreprocessedImage> images) {
-        ChatTemplate.Message message = ChatTemplate.Message.user(text, images.size());
-        List<ChatTemplate.Piece> pieces;
-        if (turns == 0) {
-            List<ChatTemplate.Message> messages = new ArrayList<>();
-            if (system != null && !system.isEmpty()) {
-                messages.add(ChatTemplate.Message.system(system));
-            }
-            messages.add(message);
-            pieces = ChatTemplate.pieces(messages, true);
-        } else {
-            pieces = new ArrayList<>(ChatTemplate.continuation(message, true));
-            // The previous answer ended with <|im_end|> (fed to the model); the template puts "\n" after it.
-            String prefix = openAnswer ? ChatTemplate.IM_END + "\n" : "\n";
+        List<ChatTemplate.Piece> pieces = new ArrayList<>(turnPieces(ChatTemplate.Message.user(text, images.size())));
+        if (turns > 0) {
+            String prefix = continuationPrefix();
             if (!pieces.isEmpty() && pieces.get(0) instanceof ChatTemplate.Text t) {
                 pieces.set(0, new ChatTemplate.Text(prefix + t.text()));
             } else {
@@ -114,6 +91,24 @@ public final class Conversation {
             }
         }
         return MultimodalPrompt.build(pieces, tokenizer, images, turns == 0);
+    }
+
+    /** The template pieces of a user turn: the whole first turn (with the system message), later ones as a continuation. */
+    private List<ChatTemplate.Piece> turnPieces(ChatTemplate.Message message) {
+        if (turns > 0) {
+            return ChatTemplate.continuation(message, true);
+        }
+        List<ChatTemplate.Message> messages = new ArrayList<>();
+        if (system != null && !system.isEmpty()) {
+            messages.add(ChatTemplate.Message.system(system));
+        }
+        messages.add(message);
+        return ChatTemplate.pieces(messages, true);
+    }
+
+    /** Text before a later turn: the previous answer ended with {@code <|im_end|>} (fed to the model); the template puts "\n" after it. */
+    private String continuationPrefix() {
+        return openAnswer ? ChatTemplate.IM_END + "\n" : "\n";
     }
 
     /**
