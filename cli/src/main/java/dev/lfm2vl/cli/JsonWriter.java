@@ -1,5 +1,6 @@
 package dev.lfm2vl.cli;
 
+import dev.lfm2vl.runtime.Json;
 import java.util.List;
 import java.util.Map;
 
@@ -84,24 +85,6 @@ final class JsonWriter {
     }
 
     private static void string(StringBuilder b, String s) {
-        b.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20 || c == 0x2028 || c == 0x2029) { // line separators would break JSONL readers
-                        b.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        b.append('"');
+        b.append(Json.quote(s));
     }
 }

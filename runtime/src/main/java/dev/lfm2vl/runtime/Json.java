@@ -228,7 +228,7 @@ public final class Json {
         return new IllegalArgumentException("invalid JSON at offset " + i + ": " + what);
     }
 
-    /** {@code text} as a quoted JSON string. */
+    /** {@code text} as a quoted JSON string; U+2028/U+2029 are escaped too (raw, they break JSONL readers). */
     public static String quote(String text) {
         StringBuilder b = new StringBuilder(text.length() + 2).append('"');
         for (int k = 0; k < text.length(); k++) {
@@ -240,7 +240,7 @@ public final class Json {
                 case '\r' -> b.append("\\r");
                 case '\t' -> b.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || c == 0x2028 || c == 0x2029) {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);
