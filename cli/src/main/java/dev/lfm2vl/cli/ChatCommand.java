@@ -161,9 +161,11 @@ final class ChatCommand implements Callable<Integer> {
                             err.println("(stopped; the attached images stay attached)");
                             continue;
                         }
-                        images.pending.clear();
                         status.show("prefill " + prompt.positions() + " positions...");
                         r = chat.send(prompt, embeddings, maxTokens, listener);
+                        if (!r.takenBack()) {
+                            images.pending.clear();
+                        }
                     } else {
                         if (status.enabled()) {
                             int positions = 0;
@@ -175,9 +177,15 @@ final class ChatCommand implements Callable<Integer> {
                         r = chat.send(line, List.of(), maxTokens, listener);
                     }
                     status.clear();
-                    out.println();
-                    out.flush();
-                    if (r.stopReason() == Generator.StopReason.CANCELLED) {
+                    if (!r.takenBack()) {
+                        out.println();
+                        out.flush();
+                    }
+                    if (r.takenBack()) {
+                        err.println(images != null && !images.pending.isEmpty()
+                                ? "(stopped before the answer: the message was not sent; the attached images stay attached)"
+                                : "(stopped before the answer: the message was not sent)");
+                    } else if (r.stopReason() == Generator.StopReason.CANCELLED) {
                         err.println("(stopped)");
                     } else if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
                         err.println("note: the context is full (" + chat.state().capacity() + " positions); /reset to start over or raise --ctx-size");

@@ -113,7 +113,8 @@ public final class Conversation {
 
     /**
      * Sends a turn built by {@link #nextPrompt} with its image vectors ({@link MultimodalPrompt#embed}) and streams
-     * the answer; earlier turns stay in the KV cache.
+     * the answer; earlier turns stay in the KV cache. A stop before the first token ({@link Generator.Result#takenBack()})
+     * leaves the conversation as it was, so the same turn can be sent again.
      *
      * @throws ContextFullException if the prompt does not fit in what is left of the context
      */
@@ -121,10 +122,7 @@ public final class Conversation {
         if (prompt.positions() > state.remaining()) {
             throw new ContextFullException(state.position() + prompt.positions(), state.capacity());
         }
-        Generator.Result r = generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, listener);
-        turns++;
-        openAnswer = r.stopReason() != Generator.StopReason.END_OF_GENERATION;
-        return r;
+        return recorded(generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, listener));
     }
 
     /**
@@ -142,10 +140,15 @@ public final class Conversation {
 
     /** Sends a user message (with optional expanded images) and streams the answer. */
     public Generator.Result send(String text, List<List<PromptPart>> images, int maxTokens, Generator.Listener listener) {
-        List<PromptPart> parts = userTurn(text, images);
-        Generator.Result r = generator.generate(state, parts, sampler, maxTokens, listener);
-        turns++;
-        openAnswer = r.stopReason() != Generator.StopReason.END_OF_GENERATION;
+        return recorded(generator.generate(state, userTurn(text, images), sampler, maxTokens, listener));
+    }
+
+    /** Counts a sent turn; a turn stopped before its first token was taken back and leaves the conversation as it was. */
+    private Generator.Result recorded(Generator.Result r) {
+        if (!r.takenBack()) {
+            turns++;
+            openAnswer = r.stopReason() != Generator.StopReason.END_OF_GENERATION;
+        }
         return r;
     }
 

@@ -2,6 +2,8 @@ package dev.lfm2vl.runtime;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * The generation loop: feed the prompt (batched), then sample one token at a time until an end-of-generation
@@ -33,6 +35,11 @@ public final class Generator {
         public double decodeTokensPerSecond() {
             return decodeNanos == 0 || tokens.length < 2 ? 0 : (tokens.length - 1) * 1e9 / decodeNanos;
         }
+
+        /** Stopped before the first token: the prompt was taken back, the state is as it was before the call. */
+        public boolean takenBack() {
+            return stopReason == StopReason.CANCELLED && tokens.length == 0;
+        }
     }
 
     private final Lfm2Model model;
@@ -53,6 +60,14 @@ public final class Generator {
 
     /** Feeds the prompt parts at the state's position; leaves the last position's logits in {@link #logits()}. */
     public void prefill(Lfm2State state, List<PromptPart> prompt) {
+        prefill(state, prompt, () -> false);
+    }
+
+    /**
+     * As {@link #prefill(Lfm2State, List)}, polling {@code stop} before each layer; a true answer ends it with a
+     * {@link java.util.concurrent.CancellationException} and the state partly advanced (see {@link #generate}).
+     */
+    private void prefill(Lfm2State state, List<PromptPart> prompt, BooleanSupplier stop) {
         int needed = 0;
         for (PromptPart p : prompt) {
             needed += p.positions();
@@ -63,8 +78,8 @@ public final class Generator {
         for (int i = 0; i < prompt.size(); i++) {
             float[] out = i == prompt.size() - 1 ? logits : null;
             switch (prompt.get(i)) {
-                case PromptPart.Tokens t -> model.forward(state, t.ids(), 0, t.ids().length, out);
-                case PromptPart.Embeddings e -> model.forwardEmbeddings(state, e.data(), 0, e.rows(), out);
+                case PromptPart.Tokens t -> model.forward(state, t.ids(), 0, t.ids().length, out, stop);
+                case PromptPart.Embeddings e -> model.forwardEmbeddings(state, e.data(), 0, e.rows(), out, stop);
             }
         }
     }
@@ -72,7 +87,9 @@ public final class Generator {
     /**
      * Feeds {@code prompt} and generates up to {@code maxTokens} tokens (negative: until the context is full).
      * The end-of-generation token itself is fed to the model (so a following turn continues from it) but not
-     * printed.
+     * printed. {@code listener.cancelled()} is polled before each layer of the prefill and before each token; a
+     * stop before the first token takes the prompt back: the result is {@link StopReason#CANCELLED} with no tokens
+     * and the state is as it was before the call (a chat turn stopped there was never sent).
      */
     public Result generate(Lfm2State state, List<PromptPart> prompt, Sampler sampler, int maxTokens, Listener listener) {
         long t0 = System.nanoTime();
@@ -80,7 +97,13 @@ public final class Generator {
         for (PromptPart p : prompt) {
             promptPositions += p.positions();
         }
-        prefill(state, prompt);
+        state.mark();
+        try {
+            prefill(state, prompt, listener::cancelled);
+        } catch (CancellationException e) {
+            state.rollback();
+            return new Result(promptPositions, new int[0], "", StopReason.CANCELLED, System.nanoTime() - t0, 0);
+        }
         long t1 = System.nanoTime();
         TokenDecoder decoder = tokenizer.newDecoder(false);
         StringBuilder text = new StringBuilder();
@@ -89,6 +112,10 @@ public final class Generator {
         StopReason reason = StopReason.TOKEN_LIMIT;
         while (maxTokens < 0 || count < maxTokens) {
             if (listener.cancelled()) {
+                if (count == 0) { // stopped just as the prefill ended: take the prompt back all the same
+                    state.rollback();
+                    return new Result(promptPositions, new int[0], "", StopReason.CANCELLED, t1 - t0, 0);
+                }
                 reason = StopReason.CANCELLED;
                 break;
             }

@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 
 /**
  * The LFM2 hybrid text tower (spec §2.4): embeddings, then per layer a pre-normed mixer (gated short conv or
@@ -34,6 +36,7 @@ public final class Lfm2Model implements AutoCloseable {
     private final float[] outputNorm;        // token_embd_norm.weight is the FINAL norm (spec pitfall 6)
     private final Block[] blocks;
     private final Rope rope;                 // cos/sin tables shared by every attention layer
+    private static final BooleanSupplier NEVER = () -> false;
     private Tokenizer tokenizer;             // built on first use: parsing a 65536-token vocabulary is not free
 
     /** One layer: a mixer and a SwiGLU feed-forward, each with its RMSNorm weight. */
@@ -116,6 +119,15 @@ public final class Lfm2Model implements AutoCloseable {
      * ({@code vocabSize} floats), or of every one when {@code logits} holds {@code n * vocabSize} floats.
      */
     public void forward(Lfm2State state, int[] tokens, int off, int n, float[] logits) {
+        forward(state, tokens, off, n, logits, NEVER);
+    }
+
+    /**
+     * As {@link #forward(Lfm2State, int[], int, int, float[])}, polling {@code stop} before each layer of each batch:
+     * a true answer ends the call with a {@link CancellationException} and leaves the state partly advanced (some
+     * layers' caches hold the new positions), so the caller takes it back ({@link Generator} marks and rolls back).
+     */
+    public void forward(Lfm2State state, int[] tokens, int off, int n, float[] logits, BooleanSupplier stop) {
         boolean every = logits != null && logits.length >= (long) n * config.vocabSize() && n > 1;
         int d = config.dim();
         for (int done = 0; done < n; ) {
@@ -128,7 +140,7 @@ public final class Lfm2Model implements AutoCloseable {
                 tokenEmbedding.dequantizeRow(id, state.x, t * d);
             }
             boolean last = done + batch == n;
-            run(state, batch, every ? logits : (last ? logits : null), every ? done : -1);
+            run(state, batch, every ? logits : (last ? logits : null), every ? done : -1, stop);
             done += batch;
         }
     }
@@ -138,17 +150,22 @@ public final class Lfm2Model implements AutoCloseable {
      * each taking one position; writes the last position's logits if {@code logits} is not null.
      */
     public void forwardEmbeddings(Lfm2State state, float[] embeddings, int off, int rows, float[] logits) {
+        forwardEmbeddings(state, embeddings, off, rows, logits, NEVER);
+    }
+
+    /** As {@link #forwardEmbeddings(Lfm2State, float[], int, int, float[])}, polling {@code stop} as {@link #forward} does. */
+    public void forwardEmbeddings(Lfm2State state, float[] embeddings, int off, int rows, float[] logits, BooleanSupplier stop) {
         int d = config.dim();
         for (int done = 0; done < rows; ) {
             int batch = Math.min(state.maxBatch, rows - done);
             System.arraycopy(embeddings, off + done * d, state.x, 0, batch * d);
             done += batch;
-            run(state, batch, done == rows ? logits : null, -1);
+            run(state, batch, done == rows ? logits : null, -1, stop);
         }
     }
 
-    /** The forward pass over {@code tokens} rows already in {@code state.x}. */
-    private void run(Lfm2State s, int tokens, float[] logits, int everyFrom) {
+    /** The forward pass over {@code tokens} rows already in {@code state.x}; {@code stop} is polled before each layer. */
+    private void run(Lfm2State s, int tokens, float[] logits, int everyFrom, BooleanSupplier stop) {
         if (s.position + tokens > s.capacity) {
             throw new ContextFullException(s.position + tokens, s.capacity);
         }
@@ -156,6 +173,9 @@ public final class Lfm2Model implements AutoCloseable {
         int ff = config.ffnDim();
         float eps = config.rmsEps();
         for (int l = 0; l < blocks.length; l++) {
+            if (stop.getAsBoolean()) {
+                throw new CancellationException("stopped at layer " + l + " of a " + tokens + "-position batch");
+            }
             Block b = blocks[l];
             // h = h + Mixer(RMSNorm(h))
             Norms.rmsNormRows(s.x, 0, b.mixerNorm, s.normed, 0, tokens, d, eps);

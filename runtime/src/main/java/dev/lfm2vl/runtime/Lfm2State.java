@@ -21,6 +21,9 @@ public final class Lfm2State {
     final float[][] values;
     /** Per conv layer: the last {@code convKernel - 1} gated rows B⊙x, oldest first; null for attention layers. */
     final float[][] convState;
+    /** {@link #mark()}'s copy of the position and conv state, so a stopped prefill can be taken back. */
+    private final float[][] markedConvState;
+    private int markedPosition;
 
     // Scratch, [maxBatch][width] row-major.
     final float[] x;        // residual stream h
@@ -44,6 +47,7 @@ public final class Lfm2State {
         keys = new float[layers][];
         values = new float[layers][];
         convState = new float[layers][];
+        markedConvState = new float[layers][];
         int maxKv = 0;
         int maxKvHeads = 0;
         for (int l = 0; l < layers; l++) {
@@ -55,6 +59,7 @@ public final class Lfm2State {
                 values[l] = new float[Math.multiplyExact(capacity, kvDim)];
             } else {
                 convState[l] = new float[(config.convKernel() - 1) * d];
+                markedConvState[l] = new float[convState[l].length];
             }
         }
         x = new float[maxBatch * d];
@@ -88,6 +93,7 @@ public final class Lfm2State {
     /** Forgets the conversation: position 0, zero conv state (the KV cache is simply overwritten). */
     public void reset() {
         position = 0;
+        markedPosition = 0;
         for (float[] s : convState) {
             if (s != null) {
                 java.util.Arrays.fill(s, 0f);
@@ -95,12 +101,35 @@ public final class Lfm2State {
         }
     }
 
-    /** Bytes held by the KV cache and conv state. */
+    /**
+     * Remembers the position and conv state so that {@link #rollback()} can undo what is fed next. The KV cache
+     * needs no copy: rows at and past the marked position are simply overwritten later.
+     */
+    void mark() {
+        markedPosition = position;
+        for (int l = 0; l < convState.length; l++) {
+            if (convState[l] != null) {
+                System.arraycopy(convState[l], 0, markedConvState[l], 0, convState[l].length);
+            }
+        }
+    }
+
+    /** Back to the last {@link #mark()}: as if nothing had been fed since (e.g. after a prefill stopped midway). */
+    void rollback() {
+        position = markedPosition;
+        for (int l = 0; l < convState.length; l++) {
+            if (convState[l] != null) {
+                System.arraycopy(markedConvState[l], 0, convState[l], 0, convState[l].length);
+            }
+        }
+    }
+
+    /** Bytes held by the KV cache and conv state (with its {@link #mark()} copy). */
     public long cacheBytes() {
         long b = 0;
         for (int l = 0; l < config.layers(); l++) {
             b += keys[l] == null ? 0 : 8L * keys[l].length;
-            b += convState[l] == null ? 0 : 4L * convState[l].length;
+            b += convState[l] == null ? 0 : 8L * convState[l].length;
         }
         return b;
     }

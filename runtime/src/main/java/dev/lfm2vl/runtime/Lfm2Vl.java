@@ -211,8 +211,9 @@ public final class Lfm2Vl implements AutoCloseable {
     /**
      * The full request: {@code user} (after an optional {@code system} message) about {@code images}, answered in a
      * fresh conversation with the given sampling and length, streamed to {@code listener}, stages reported to
-     * {@code progress}. {@code listener.cancelled()} is also polled while the images are encoded (between encoder
-     * blocks): a stop there returns a {@link Generator.StopReason#CANCELLED} result with no tokens.
+     * {@code progress}. {@code listener.cancelled()} is polled while the images are encoded (between encoder blocks),
+     * during the prefill (between layers) and before each token: a stop before the first token returns a
+     * {@link Generator.StopReason#CANCELLED} result with no tokens.
      *
      * @throws IllegalArgumentException if the prompt does not fit the context or its markers do not match the images
      * @throws ImageLoadException       if an image cannot be read

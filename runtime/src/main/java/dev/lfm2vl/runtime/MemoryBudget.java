@@ -49,12 +49,15 @@ public final class MemoryBudget {
         return b;
     }
 
-    /** Conv-state bytes: per short-conv layer {@code (convKernel - 1)·dim} F32, independent of the positions. */
+    /**
+     * Conv-state bytes: per short-conv layer {@code (convKernel - 1)·dim} F32, twice (the state and the copy a
+     * stoppable prefill rolls back to), independent of the positions.
+     */
     public static long convStateBytes(Lfm2Config c) {
         long b = 0;
         for (int l = 0; l < c.layers(); l++) {
             if (!c.isAttention(l)) {
-                b += (long) (c.convKernel() - 1) * c.dim() * Float.BYTES;
+                b += 2L * (c.convKernel() - 1) * c.dim() * Float.BYTES;
             }
         }
         return b;

@@ -119,4 +119,36 @@ class ConversationTest {
             assertArrayEquals(again.tokens(), r2.tokens());
         }
     }
+
+    @Test
+    void aTurnStoppedBeforeItsFirstTokenWasNeverSentAndCanBeSentAgain() throws IOException {
+        try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q4_0"), Parallel.create(2))) {
+            Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
+            Conversation plain = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
+            plain.send("Hi", List.of(), 4, QUIET);
+            Generator.Result expected = plain.send("Tell me more", List.of(), 5, QUIET);
+
+            Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
+            chat.send("Hi", List.of(), 4, QUIET);
+            int position = chat.state().position();
+            int[] polls = {0};
+            int layers = m.config().layers();
+            Generator.Result stopped = chat.send("Tell me more", List.of(), 5, new Generator.Listener() {
+                @Override
+                public void onToken(int id, String text) {}
+
+                @Override
+                public boolean cancelled() {
+                    return ++polls[0] >= layers; // before the last layer of the prefill
+                }
+            });
+            assertTrue(stopped.takenBack());
+            assertEquals(1, chat.turns(), "the stopped turn does not count");
+            assertEquals(position, chat.state().position());
+            Generator.Result again = chat.send("Tell me more", List.of(), 5, QUIET);
+            assertArrayEquals(expected.tokens(), again.tokens());
+            assertEquals(plain.state().position(), chat.state().position());
+            assertEquals(2, chat.turns());
+        }
+    }
 }

@@ -41,8 +41,8 @@ class MemoryBudgetTest {
         Lfm2Config c = MemoryBudget.LFM2_VL_3B_TEXT;
         assertEquals(8, c.attentionLayerCount());
         assertEquals(8L * 2 * 8 * 64 * 4, MemoryBudget.kvBytesPerPosition(c));
-        assertEquals(22L * 2 * 2048 * 4, MemoryBudget.convStateBytes(c));
-        assertEquals(1000L * 32768 + 360448, MemoryBudget.kvCacheBytes(c, 1000));
+        assertEquals(2 * 22L * 2 * 2048 * 4, MemoryBudget.convStateBytes(c), "the state and its rollback copy");
+        assertEquals(1000L * 32768 + 2 * 360448, MemoryBudget.kvCacheBytes(c, 1000));
     }
 
     @Test
