@@ -8,6 +8,7 @@ import static dev.lfm2vl.kernels.QuantMath.lo;
 import static dev.lfm2vl.kernels.QuantMath.storeN;
 import static dev.lfm2vl.kernels.Vec.BN;
 import static dev.lfm2vl.kernels.Vec.F;
+import static dev.lfm2vl.kernels.Vec.L;
 import static dev.lfm2vl.kernels.Vec.PARTS;
 
 import java.lang.foreign.MemorySegment;
@@ -105,15 +106,31 @@ final class Block32Kernels {
         return Vec.sum(acc);
     }
 
+    /** Nibbles split in int lanes as in {@link #dotQ4_0} (the byte-lane split compiles to emulated byte shifts). */
     static void dequantQ4_0(MemorySegment s, long row, int nb, float[] out, int o) {
-        FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
             long p = row + 18L * b;
+            int ob = o + 32 * b;
             FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
-            for (int j = 0; j < 16; j += BN) {
-                ByteVector q = Vec.bytes(s, p + 2 + j);
-                storeN(lo(q).sub((byte) 8), d, zero, out, o + 32 * b + j);
-                storeN(hi(q).sub((byte) 8), d, zero, out, o + 32 * b + 16 + j);
+            ByteVector q = Vec.bytes(s, p + 2);
+            IntVector w = Vec.ipart(q, 0);
+            QuantMath.lo4(w).mul(d).intoArray(out, ob);
+            QuantMath.hi4(w).mul(d).intoArray(out, ob + 16);
+            if (PARTS > 1) {
+                w = Vec.ipart(q, 1);
+                QuantMath.lo4(w).mul(d).intoArray(out, ob + L);
+                QuantMath.hi4(w).mul(d).intoArray(out, ob + 16 + L);
+            }
+            if (BN < 16) { // BN = 8: bytes 8..15 (elements 8..15 and 24..31) still to do
+                q = Vec.bytes(s, p + 10);
+                w = Vec.ipart(q, 0);
+                QuantMath.lo4(w).mul(d).intoArray(out, ob + 8);
+                QuantMath.hi4(w).mul(d).intoArray(out, ob + 24);
+                if (PARTS > 1) {
+                    w = Vec.ipart(q, 1);
+                    QuantMath.lo4(w).mul(d).intoArray(out, ob + 8 + L);
+                    QuantMath.hi4(w).mul(d).intoArray(out, ob + 24 + L);
+                }
             }
         }
     }

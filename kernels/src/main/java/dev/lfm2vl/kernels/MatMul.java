@@ -8,31 +8,38 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * Y = X·Wᵀ for a batch of tokens (prefill, vision tower): x is [tokens][cols], y is [tokens][rows], both
- * row-major. Each task owns a tile of {@link #MR} = 2 vectors' worth of weight rows. For every {@link #KC}-column
- * slice the tile is dequantized once (vectorized) and packed column-major (MR floats per column, 16 KiB on
- * AVX2: it stays in L1) and then reused by every token. The register kernel is the outer-product form
- * (kernel-techniques.md §4): per column it loads 2 weight vectors, broadcasts one activation of each of
- * {@link #NT} tokens and issues 2·NT independent FMAs into accumulators that are columns of y, so a token's
- * MR outputs are stored as 2 plain vectors with no horizontal sums.
+ * row-major. Each task owns a tile of {@link #MR} weight rows. For every {@link #KC}-column slice the tile's rows
+ * are dequantized once (vectorized, row-major: 16 KiB, in L1) and reused by every token. The register kernel is
+ * the outer-product form (kernel-techniques.md §4) with the token as the vector dimension: per column it loads
+ * the activations of {@link #NT} tokens as 2 vectors (x is packed once per call, NT tokens interleaved per
+ * column), broadcasts one weight of each of {@link #RG} rows straight from the dequantized rows, and issues
+ * 2·RG independent FMAs. 8 accumulators + 2 activations + 1 broadcast fit the 16 AVX2 registers.
  *
- * <p>NT = 4, not the 6 of BLIS's AVX2 kernel: 8 accumulators + 2 weights + 4 broadcasts fit the 16 AVX2
- * registers however C2 schedules the loop. With 6 tokens C2 sometimes hoists all 6 broadcasts above the FMAs and
- * spills accumulators to the stack; whether it does depended on loop strip mining, i.e. on the GC
- * (G1: 125 GFLOP/s, ParallelGC: 60 GFLOP/s, 2 threads, 10752x2048 Q4_0 x 512 tokens); NT = 4 ran at
- * 100-140 under both.
+ * <p>Why this orientation (the former kernel broadcast activations and loaded weight vectors): the weights then
+ * had to be transposed into a column-major panel, a scalar shuffle per weight that cost as much as the
+ * dequantization and dominated short batches (JFR at 64 tokens: kernel 65 %, dequant 18 %, transpose 16 %).
+ * Here the transposition moves to the outputs: a tile's outputs gather in a token-major scratch and are written
+ * out once per call, not once per slice. Measured in one JVM, interleaved, 2 threads: Q4_0 6144x2048 at 64
+ * tokens 1.18-1.31x, at 20 and 37 tokens 1.10-1.12x; 512-1024 tokens within ±5 %.
+ *
+ * <p>Why 4 rows x 2 token vectors, not more tokens per broadcast: a kernel that hoists its broadcasts above the
+ * FMAs (C2 does, depending on loop strip mining, i.e. on the GC) spills accumulators once more than 16 vector
+ * registers are live; with one broadcast live at a time this shape fits however C2 schedules it.
  *
  * <p>Results do not depend on the thread count (each y element is summed by one task in a fixed order).
  * Threading contract as {@link MatVec}: any thread may call; per-thread cached task and scratch; no
- * allocation per call after a thread's first call.
+ * allocation per call after a thread's first call with that many tokens.
  */
 public final class MatMul {
     private MatMul() {}
 
-    /** Weight rows per task tile: two float vectors (16 on AVX2, 8 on NEON, 32 on AVX-512). */
-    static final int MR = 2 * L;
-    /** Tokens per register kernel call ({@link #kernel} is written out for exactly 4). */
-    static final int NT = 4;
-    /** Columns per slice: a multiple of every block size (32, 256); MR·KC floats stay in L1. */
+    /** Weight rows per task tile: {@link #RG}-row groups that share one dequantized slice and activation block. */
+    static final int MR = 16;
+    /** Weight rows per register kernel call ({@link #kernel} is written out for exactly 4). */
+    static final int RG = 4;
+    /** Tokens per register kernel call: two float vectors (16 on AVX2, 8 on NEON, 32 on AVX-512). */
+    static final int NT = 2 * L;
+    /** Columns per slice: a multiple of every block size (32, 256); MR·KC floats stay in L1 (128 measured no better). */
     static final int KC = 256;
     /** Below this many multiply-adds the caller computes alone. */
     static final long SEQUENTIAL_MACS = 1 << 16;
@@ -40,11 +47,17 @@ public final class MatMul {
     private static final ThreadLocal<TileTask> TASK = ThreadLocal.withInitial(TileTask::new);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** Per-thread buffers: dequantized rows, the packed column-major panel, and outputs of a partial tile. */
+    /** Per-thread buffers: a slice of dequantized rows, and a tile's outputs token-major (grown to the widest batch). */
     private static final class Scratch {
         final float[] rows = new float[MR * KC];
-        final float[] panel = new float[MR * KC];
-        final float[] edge = new float[NT * MR];
+        float[] out = new float[0];
+
+        float[] out(int n) {
+            if (out.length < n) {
+                out = new float[n];
+            }
+            return out;
+        }
     }
 
     /**
@@ -176,79 +189,63 @@ public final class MatMul {
         }
     }
 
-    /** Rows [r0, r0+MR) for all tokens; xp is the token-interleaved activations ({@link PackTask}). */
+    /**
+     * Rows [r0, r0+MR) for all tokens; xp is the token-interleaved activations ({@link PackTask}). A row group
+     * reaching past the last row computes garbage from stale scratch rows that is never copied out; missing tokens
+     * of the last block are zeros in xp.
+     */
     static void tile(WeightMatrix w, float[] xp, int tokens, float[] y, int r0, Scratch sc) {
         int rows = w.rows(), cols = w.cols();
         int mr = Math.min(MR, rows - r0);
-        float[] ws = sc.rows, panel = sc.panel, edge = sc.edge;
+        int blocks = (tokens + NT - 1) / NT, tp = blocks * NT;
+        float[] ws = sc.rows, out = sc.out(MR * tp);
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int kc = Math.min(KC, cols - k0);
             for (int i = 0; i < mr; i++) {
                 w.dequantizeRange(r0 + i, k0, kc, ws, i * KC);
             }
-            pack(ws, mr, kc, panel);
             boolean first = k0 == 0;
-            for (int t = 0; t < tokens; t += NT) {
-                int nt = Math.min(NT, tokens - t);
-                int x0 = t * cols + k0 * NT;
-                if (mr == MR && nt == NT) {
-                    kernel(panel, kc, xp, x0, y, t * rows + r0, rows, first);
-                } else {
-                    // a partial tile (the last < NT tokens, or rows past the end): compute all MR rows x NT
-                    // tokens into scratch (missing rows and tokens are zeros) and keep the real ones
-                    kernel(panel, kc, xp, x0, edge, 0, MR, true);
-                    for (int u = 0; u < nt; u++) {
-                        for (int i = 0; i < mr; i++) {
-                            int yi = (t + u) * rows + r0 + i;
-                            y[yi] = first ? edge[u * MR + i] : y[yi] + edge[u * MR + i];
-                        }
-                    }
+            for (int b = 0; b < blocks; b++) { // a 16 KiB activation block stays in L1 for the tile's row groups
+                for (int g = 0; g < mr; g += RG) {
+                    kernel(ws, g * KC, kc, xp, (b * cols + k0) * NT, out, g * tp + b * NT, tp, first);
                 }
             }
         }
-    }
-
-    /** panel[k·MR + i] = ws[i·KC + k]: column-major, rows mr..MR-1 zero. */
-    private static void pack(float[] ws, int mr, int kc, float[] panel) {
-        for (int k = 0; k < kc; k++) {
-            int o = k * MR;
-            for (int i = 0; i < mr; i++) {
-                panel[o + i] = ws[i * KC + k];
-            }
-            for (int i = mr; i < MR; i++) {
-                panel[o + i] = 0;
+        for (int t = 0; t < tokens; t++) { // token-major: one cache line of y per token
+            for (int i = 0, yt = t * rows + r0; i < mr; i++) {
+                y[yt + i] = out[i * tp + t];
             }
         }
     }
 
     /**
-     * MR rows (panel) x NT tokens (xp[x0 + k·NT + u]) over kc columns, added to y[y0 + u·ys .. +MR) (or stored
-     * when {@code first}): the outer-product register kernel.
+     * RG rows (ws[w0 + i·KC + k]) x NT tokens (xp[x0 + k·NT + u]) over kc columns, added to out[o0 + i·os ..+NT)
+     * (or stored when {@code first}): the outer-product register kernel.
      */
-    private static void kernel(float[] panel, int kc, float[] xp, int x0, float[] y, int y0, int ys, boolean first) {
-        FloatVector c00 = FloatVector.zero(F), c01 = c00, c02 = c00, c03 = c00;
-        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+    private static void kernel(float[] ws, int w0, int kc, float[] xp, int x0, float[] out, int o0, int os, boolean first) {
+        FloatVector c00 = FloatVector.zero(F), c01 = c00, c10 = c00, c11 = c00;
+        FloatVector c20 = c00, c21 = c00, c30 = c00, c31 = c00;
         for (int k = 0; k < kc; k++) {
-            FloatVector a = FloatVector.fromArray(F, panel, k * MR);
-            FloatVector b = FloatVector.fromArray(F, panel, k * MR + L);
             int xk = x0 + k * NT;
-            FloatVector v = FloatVector.broadcast(F, xp[xk]);
+            FloatVector a = FloatVector.fromArray(F, xp, xk);
+            FloatVector b = FloatVector.fromArray(F, xp, xk + L);
+            FloatVector v = FloatVector.broadcast(F, ws[w0 + k]);
             c00 = a.fma(v, c00);
-            c10 = b.fma(v, c10);
-            v = FloatVector.broadcast(F, xp[xk + 1]);
-            c01 = a.fma(v, c01);
+            c01 = b.fma(v, c01);
+            v = FloatVector.broadcast(F, ws[w0 + KC + k]);
+            c10 = a.fma(v, c10);
             c11 = b.fma(v, c11);
-            v = FloatVector.broadcast(F, xp[xk + 2]);
-            c02 = a.fma(v, c02);
-            c12 = b.fma(v, c12);
-            v = FloatVector.broadcast(F, xp[xk + 3]);
-            c03 = a.fma(v, c03);
-            c13 = b.fma(v, c13);
+            v = FloatVector.broadcast(F, ws[w0 + 2 * KC + k]);
+            c20 = a.fma(v, c20);
+            c21 = b.fma(v, c21);
+            v = FloatVector.broadcast(F, ws[w0 + 3 * KC + k]);
+            c30 = a.fma(v, c30);
+            c31 = b.fma(v, c31);
         }
-        put(y, y0, first, c00, c10);
-        put(y, y0 + ys, first, c01, c11);
-        put(y, y0 + 2 * ys, first, c02, c12);
-        put(y, y0 + 3 * ys, first, c03, c13);
+        put(out, o0, first, c00, c01);
+        put(out, o0 + os, first, c10, c11);
+        put(out, o0 + 2 * os, first, c20, c21);
+        put(out, o0 + 3 * os, first, c30, c31);
     }
 
     private static void put(float[] y, int i, boolean first, FloatVector lo, FloatVector hi) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class WeightKernelsMatchScalarOracleTest {
     static final int ROWS = 37;
-    static final int[] TOKENS = {1, 3, 5, 17};
+    static final int[] TOKENS = {1, 3, 5, 17, 40}; // 40: several token blocks, the last partial, at every vector width
     static Parallel two, three;
 
     @BeforeAll
