@@ -6,7 +6,7 @@ import java.io.PrintWriter;
 
 /**
  * A one-line status on stderr for long work ("loading model...", "encoding image 1/2 (tile 3/7)...", "prefill 812
- * positions..."), redrawn in place with {@code \r} and cleared before anything else is printed. Only when stderr is a
+ * positions... 40%"), redrawn in place with {@code \r} and cleared before anything else is printed. Only when stderr is a
  * terminal and not {@code --quiet}; otherwise every call does nothing.
  */
 final class Status {
@@ -15,6 +15,9 @@ final class Status {
     private final PrintWriter err;
     private final boolean enabled;
     private boolean shown;
+    /** The text last shown, which {@link #progress} extends. */
+    private String text = "";
+    private int percent = -1;
 
     Status(PrintWriter err, boolean enabled) {
         this.err = err;
@@ -49,7 +52,25 @@ final class Status {
         if (!enabled) {
             return;
         }
-        err.print("\r" + text + "\033[K");
+        this.text = text;
+        this.percent = -1;
+        draw(text);
+    }
+
+    /** Adds how far the shown step has got ("prefill 812 positions... 40%"); redrawn only when the percentage changes. */
+    void progress(int done, int total) {
+        if (!enabled || !shown || total <= 0) {
+            return;
+        }
+        int p = (int) (100L * done / total);
+        if (p != percent) {
+            percent = p;
+            draw(text + " " + p + "%");
+        }
+    }
+
+    private void draw(String line) {
+        err.print("\r" + line + "\033[K");
         err.flush();
         shown = true;
     }
@@ -78,6 +99,12 @@ final class Status {
             @Override
             public boolean cancelled() {
                 return listener.cancelled();
+            }
+
+            @Override
+            public void prefilling(int done, int total) {
+                progress(done, total);
+                listener.prefilling(done, total);
             }
         };
     }

@@ -28,6 +28,26 @@ class StatusTest {
     }
 
     @Test
+    void progressExtendsTheShownLineOnlyWhenThePercentageChanges() {
+        StringWriter sw = new StringWriter();
+        Status on = new Status(new PrintWriter(sw), true);
+        on.progress(1, 4); // nothing shown yet: nothing to extend
+        assertEquals("", sw.toString());
+        on.show("prefill 9 positions...");
+        on.progress(0, 60);
+        on.progress(1, 60); // still 1 %
+        on.progress(30, 60);
+        assertEquals("\rprefill 9 positions...\033[K\rprefill 9 positions... 0%\033[K\rprefill 9 positions... 1%\033[K"
+                + "\rprefill 9 positions... 50%\033[K", sw.toString());
+
+        StringWriter quiet = new StringWriter();
+        Status off = new Status(new PrintWriter(quiet), false);
+        off.show("prefill 9 positions...");
+        off.progress(30, 60);
+        assertEquals("", quiet.toString());
+    }
+
+    @Test
     void generateShowsProgressOnATerminalClearedBeforeTheAnswerAndNothingWithQuiet() {
         String[] args = {"generate", "-m", Fixtures.textModel("F32").toString(), "--mmproj", Fixtures.mmproj("F32").toString(),
                 "--image", Fixtures.file("images/img_64x48.png").toString(), "-p", "What is this?", "-n", "4", "--temp", "0", "-t", "2"};
@@ -43,7 +63,7 @@ class StatusTest {
             String err = tty.err();
             assertTrue(err.contains("\rloading model..."), err);
             assertTrue(err.contains("\rencoding image 1/1 (tile 1/1)..."), err);
-            assertTrue(err.matches("(?s).*\rprefill \\d+ positions\\.\\.\\..*"), err);
+            assertTrue(err.matches("(?s).*\rprefill \\d+ positions\\.\\.\\. \\d+%.*"), "the prefill shows how far it got: " + err);
             assertTrue(err.endsWith("\r\033[K"), "the status line is cleared: " + err);
 
             String[] quiet = java.util.Arrays.copyOf(args, args.length + 1);

@@ -20,10 +20,13 @@ public final class Generator {
         /** A generated token and the text it completed (may be empty, e.g. half of a UTF-8 character). */
         void onToken(int id, String text);
 
-        /** Polled before each token; return true to stop (Ctrl-C). */
+        /** Polled before each layer of the prefill and before each token; return true to stop (Ctrl-C). */
         default boolean cancelled() {
             return false;
         }
+
+        /** Called before each layer of each prefill batch: {@code done} of {@code total} such steps are finished. */
+        default void prefilling(int done, int total) {}
     }
 
     /** What one call produced, with timings in nanoseconds. */
@@ -97,9 +100,18 @@ public final class Generator {
         for (PromptPart p : prompt) {
             promptPositions += p.positions();
         }
+        int steps = 0;
+        for (PromptPart p : prompt) {
+            steps += model.config().layers() * ((p.positions() + state.maxBatch - 1) / state.maxBatch);
+        }
+        int total = steps;
+        int[] done = {0};
         state.mark();
         try {
-            prefill(state, prompt, listener::cancelled);
+            prefill(state, prompt, () -> {
+                listener.prefilling(done[0]++, total);
+                return listener.cancelled();
+            });
         } catch (CancellationException e) {
             state.rollback();
             return new Result(promptPositions, new int[0], "", StopReason.CANCELLED, System.nanoTime() - t0, 0);

@@ -105,4 +105,29 @@ class GeneratorTest {
             assertEquals(promptLength + 1, s.position(), "prompt and first token fed");
         }
     }
+
+    @Test
+    void thePrefillReportsEachLayerStepOfEachPart() throws IOException {
+        try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q4_0"), Parallel.sequential())) {
+            Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
+            int layers = m.config().layers();
+            List<int[]> calls = new java.util.ArrayList<>();
+            Generator.Listener listener = new Generator.Listener() {
+                @Override
+                public void onToken(int id, String text) {}
+
+                @Override
+                public void prefilling(int done, int total) {
+                    calls.add(new int[] {done, total});
+                }
+            };
+            List<PromptPart> twoParts = List.of(new PromptPart.Tokens(tok.encode("Hello", true, true)),
+                    new PromptPart.Tokens(tok.encode(" there", false, true)));
+            new Generator(m, tok).generate(m.newState(64), twoParts, greedy(m), 2, listener);
+            assertEquals(2 * layers, calls.size(), "one step per layer per part (each part is one batch)");
+            for (int i = 0; i < calls.size(); i++) {
+                assertArrayEquals(new int[] {i, 2 * layers}, calls.get(i));
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package dev.lfm2vl.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lfm2vl.kernels.AttentionKernel;
 import dev.lfm2vl.loader.Fixtures;
@@ -65,8 +66,13 @@ class MemoryBudgetTest {
         // text: a 512-row batch through the FFN down projection (10752 columns)
         assertEquals(4L * 512 * 10752, MemoryBudget.textMatMulPackBytes(MemoryBudget.LFM2_VL_3B_TEXT, 512));
         // a 512x512 tile: 1024 patches through the MLP down projection (4304 columns) beats the projector's
-        // 256 tokens x 4608; a 7-row batch is packed as 8 rows (blocks of 4 tokens)
+        // 256 tokens x 4608
         assertEquals(4L * 1024 * 4304, MemoryBudget.visionMatMulPackBytes(MemoryBudget.SIGLIP2_SO400M, 2048, 512, 512));
-        assertEquals(4L * 8 * 10752, MemoryBudget.textMatMulPackBytes(MemoryBudget.LFM2_VL_3B_TEXT, 7));
+        // a 7-row batch is packed as one whole token block (2 vectors of tokens: 8, 16 or 32 rows by vector width)
+        long seven = MemoryBudget.textMatMulPackBytes(MemoryBudget.LFM2_VL_3B_TEXT, 7);
+        assertEquals(dev.lfm2vl.kernels.MatMul.packedActivationBytes(7, 10752), seven);
+        long rows = seven / (4L * 10752);
+        assertEquals(0, seven % (4L * 10752));
+        assertTrue(rows == 8 || rows == 16 || rows == 32, rows + " rows");
     }
 }
