@@ -29,36 +29,16 @@ final class Block32Kernels {
     /**
      * Two partial sums per block started from a product (not from the previous block's sum), so the only
      * chain across blocks is one FMA per block: the former single chain of four FMAs per block bounded a core
-     * to ~16 cycles per block whatever the bandwidth. Where one quant load fills one float vector (PARTS = 1:
-     * AVX2, AVX-512) two blocks go per trip into two accumulators, which halves the per-trip index work
-     * (1.14-1.17x on one core, same-JVM A/B); the generic loop does the rest (an odd last block, or every block
-     * when PARTS = 2). Two blocks of the PARTS = 2 body, or of Q4_0's, pass C2's NodeCountInliningCutoff and
-     * run boxed, 10x slower.
+     * to ~16 cycles per block whatever the bandwidth.
+     *
+     * <p>Two blocks per trip (two accumulators) ran 1.13-1.18x faster on one core over an Arena segment, but over
+     * a mapped GGUF the same body passed C2's NodeCountInliningCutoff at its final {@code Vec.sum}, which then
+     * took a boxed vector: 745 KB allocated per decoded token (DecodeAllocationTest). Not kept: too close to the
+     * node budget to be safe.
      */
     static float dotQ8_0(MemorySegment s, long row, int nb, float[] x, int xOff) {
-        FloatVector acc = FloatVector.zero(F), acc2 = acc;
-        int b = 0;
-        if (PARTS == 1) {
-            for (; b + 1 < nb; b += 2) {
-                long p = row + 34L * b;
-                int xo = xOff + 32 * b;
-                FloatVector s0 = Vec.part(Vec.bytes(s, p + 2), 0).mul(QuantMath.xv(x, xo, 0));
-                FloatVector s1 = Vec.part(Vec.bytes(s, p + 2 + BN), 0).mul(QuantMath.xv(x, xo + BN, 0));
-                if (BN < 16) {
-                    s0 = Vec.part(Vec.bytes(s, p + 18), 0).fma(QuantMath.xv(x, xo + 16, 0), s0);
-                    s1 = Vec.part(Vec.bytes(s, p + 26), 0).fma(QuantMath.xv(x, xo + 24, 0), s1);
-                }
-                acc = s0.add(s1).fma(FloatVector.broadcast(F, Vec.f16(s, p)), acc);
-                FloatVector t0 = Vec.part(Vec.bytes(s, p + 36), 0).mul(QuantMath.xv(x, xo + 32, 0));
-                FloatVector t1 = Vec.part(Vec.bytes(s, p + 36 + BN), 0).mul(QuantMath.xv(x, xo + 32 + BN, 0));
-                if (BN < 16) {
-                    t0 = Vec.part(Vec.bytes(s, p + 52), 0).fma(QuantMath.xv(x, xo + 48, 0), t0);
-                    t1 = Vec.part(Vec.bytes(s, p + 60), 0).fma(QuantMath.xv(x, xo + 56, 0), t1);
-                }
-                acc2 = t0.add(t1).fma(FloatVector.broadcast(F, Vec.f16(s, p + 34)), acc2);
-            }
-        }
-        for (; b < nb; b++) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
             long p = row + 34L * b;
             int xo = xOff + 32 * b;
             ByteVector q0 = Vec.bytes(s, p + 2);
@@ -81,7 +61,7 @@ final class Block32Kernels {
             }
             acc = s0.add(s1).fma(FloatVector.broadcast(F, Vec.f16(s, p)), acc);
         }
-        return Vec.sum(acc.add(acc2));
+        return Vec.sum(acc);
     }
 
     static void dequantQ8_0(MemorySegment s, long row, int nb, float[] out, int o) {
