@@ -126,6 +126,9 @@ final class KQuantKernels {
         return FloatVector.broadcast(F, d * s.get(ValueLayout.JAVA_BYTE, p + 192 + element / 16));
     }
 
+    /** Per calling thread: d·scales[j] of each super-block of the row {@link #dotQ6K} is on (grown, never shrunk). */
+    private static final ThreadLocal<float[]> Q6_SCALES = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
      * Bytes are split in int lanes (native shifts; x86 has no byte shift). For half n, pass r (0: low nibbles,
      * quarters 0 and 1; 1: high nibbles, quarters 2 and 3) and column l the ql rows 64n+l / 64n+32+l hold
@@ -138,27 +141,42 @@ final class KQuantKernels {
      * output head is 1.7 KB: the 16 passes over it hit L1). The former single flat loop derived block, pass and
      * column from one counter with divisions, and kept a bounds check per access: 1.15x slower on one core
      * (same-JVM A/B). Nested loops of 4 trips each were slower still (C2's range-check set-up per 32 elements).
+     * The 16 products d·scale of each super-block are computed once per row into a per-thread table instead of
+     * once per pass (16 passes): 1.10x more on a mapped segment.
      */
     static float dotQ6K(MemorySegment s, long row, int nb, float[] x, int xOff) {
+        float[] ds = Q6_SCALES.get();
+        if (ds.length < 16 * nb) {
+            ds = new float[16 * nb];
+            Q6_SCALES.set(ds);
+        }
+        for (int b = 0; b < nb; b++) {
+            long p = row + 210L * b;
+            float d = Vec.f16(s, p + 208);
+            for (int j = 0; j < 16; j++) {
+                ds[16 * b + j] = d * s.get(ValueLayout.JAVA_BYTE, p + 192 + j);
+            }
+        }
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int steps = 32 / BN;
         for (int unit = 0; unit < 4 * steps; unit++) {
             int nr = unit / steps, l = (unit % steps) * BN;
             int n = nr >> 1, r = nr & 1, sh = 4 * r;
-            long qlOff = 64L * n + l, hOff = 128 + 32L * n + l, scOff = 192 + 8 * n + 4 * r + l / 16;
+            long qlOff = 64L * n + l, hOff = 128 + 32L * n + l;
+            int sc = 8 * n + 4 * r + l / 16;
             int xo = xOff + 128 * n + 64 * r + l;
             for (int b = 0; b < nb; b++) {
                 long p = row + 210L * b;
-                float d = Vec.f16(s, p + 208);
                 int k = xo + 256 * b;
+                FloatVector d0 = FloatVector.broadcast(F, ds[16 * b + sc]), d1 = FloatVector.broadcast(F, ds[16 * b + sc + 2]);
                 ByteVector q0 = Vec.bytes(s, p + qlOff), q1 = Vec.bytes(s, p + qlOff + 32), h = Vec.bytes(s, p + hOff);
                 IntVector hh = Vec.ipart(h, 0);
-                a0 = q6part(Vec.ipart(q0, 0), hh, sh, sh, x, k, 0).fma(scale6(s, p + scOff, d), a0);
-                a1 = q6part(Vec.ipart(q1, 0), hh, sh, sh + 2, x, k + 32, 0).fma(scale6(s, p + scOff + 2, d), a1);
+                a0 = q6part(Vec.ipart(q0, 0), hh, sh, sh, x, k, 0).fma(d0, a0);
+                a1 = q6part(Vec.ipart(q1, 0), hh, sh, sh + 2, x, k + 32, 0).fma(d1, a1);
                 if (Vec.PARTS > 1) {
                     hh = Vec.ipart(h, 1);
-                    a0 = q6part(Vec.ipart(q0, 1), hh, sh, sh, x, k, 1).fma(scale6(s, p + scOff, d), a0);
-                    a1 = q6part(Vec.ipart(q1, 1), hh, sh, sh + 2, x, k + 32, 1).fma(scale6(s, p + scOff + 2, d), a1);
+                    a0 = q6part(Vec.ipart(q0, 1), hh, sh, sh, x, k, 1).fma(d0, a0);
+                    a1 = q6part(Vec.ipart(q1, 1), hh, sh, sh + 2, x, k + 32, 1).fma(d1, a1);
                 }
             }
         }
