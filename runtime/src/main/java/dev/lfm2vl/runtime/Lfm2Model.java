@@ -27,6 +27,8 @@ import java.util.function.BooleanSupplier;
 public final class Lfm2Model implements AutoCloseable {
     /** Positions one forward call processes at most; longer inputs are split (llama.cpp's ubatch is 512 too). */
     public static final int MAX_BATCH = 512;
+    /** The stop of the forward calls that cannot be stopped (decode steps; callers without Ctrl-C). */
+    private static final BooleanSupplier NEVER = () -> false;
 
     private final GgufFile gguf;
     private final Lfm2Config config;
@@ -36,7 +38,6 @@ public final class Lfm2Model implements AutoCloseable {
     private final float[] outputNorm;        // token_embd_norm.weight is the FINAL norm (spec pitfall 6)
     private final Block[] blocks;
     private final Rope rope;                 // cos/sin tables shared by every attention layer
-    private static final BooleanSupplier NEVER = () -> false;
     private Tokenizer tokenizer;             // built on first use: parsing a 65536-token vocabulary is not free
 
     /** One layer: a mixer and a SwiGLU feed-forward, each with its RMSNorm weight. */
