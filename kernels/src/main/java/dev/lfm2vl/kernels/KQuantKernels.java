@@ -190,10 +190,6 @@ final class KQuantKernels {
         return ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(QuantMath.xv(x, k, part));
     }
 
-    private static FloatVector scale6(MemorySegment s, long at, float d) {
-        return FloatVector.broadcast(F, d * s.get(ValueLayout.JAVA_BYTE, at));
-    }
-
     static void dequantQ6K(MemorySegment s, long row, int nb, float[] out, int o) {
         FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
