@@ -145,14 +145,16 @@ class PlanCommandTest {
         Map<String, Object> im = image(r, 0);
         long positions = num(im, "prompt_positions") + 10;
         assertEquals(positions, num(im, "context_positions"));
-        assertEquals(perPosition * positions + conv, num(im, "kv_cache_bytes"));
+        // keys are stored transposed with a stride padded to an odd multiple of 16 positions: half the bytes of a
+        // position for each padding position
+        assertEquals(perPosition * positions + perPosition / 2 * (keyStride(positions) - positions) + conv, num(im, "kv_cache_bytes"));
         assertEquals(Boolean.TRUE, im.get("fits"));
 
         // -c sizes the cache like caption -c does
         CliRun withCtx = planJson("-m", model, "-c", "2000", img(IMG_256x384));
         Map<String, Object> imc = image(withCtx, 0);
         assertEquals(2000L, num(imc, "context_positions"));
-        assertEquals(perPosition * 2000 + conv, num(imc, "kv_cache_bytes"));
+        assertEquals(perPosition * 2000 + perPosition / 2 * (keyStride(2000) - 2000) + conv, num(imc, "kv_cache_bytes"));
     }
 
     @Test
@@ -161,7 +163,8 @@ class PlanCommandTest {
         Map<String, Object> im = image(r, 0);
         // 8 attention layers x 2 x 8 KV heads x 64 x 4 bytes per position; 22 conv layers x 2 x 2048 x 4 bytes, twice
         // (the state and its rollback copy)
-        assertEquals(32768L * num(im, "prompt_positions") + 2 * 360448L, num(im, "kv_cache_bytes"));
+        long positions = num(im, "prompt_positions");
+        assertEquals(32768L * positions + 16384L * (keyStride(positions) - positions) + 2 * 360448L, num(im, "kv_cache_bytes"));
         assertTrue(num(im, "activation_bytes") == num(im, "text_activation_bytes") + num(im, "vision_activation_bytes"));
         assertTrue(num(im, "vision_activation_bytes") > 0 && num(im, "text_activation_bytes") > 0);
     }
@@ -271,5 +274,10 @@ class PlanCommandTest {
         assertTrue(r.out().contains("lfm2vl plan -m model.gguf --mmproj mmproj.gguf *.jpg"));
         assertTrue(r.out().contains("default: 256"));
         assertTrue(r.out().contains("Describe this image."));
+    }
+
+    /** The transposed-key stride for n positions: n rounded up to a multiple of 16, then made an odd multiple. */
+    private static long keyStride(long n) {
+        return ((n + 15) & ~15L) | 16;
     }
 }

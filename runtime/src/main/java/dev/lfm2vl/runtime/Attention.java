@@ -11,7 +11,7 @@ import dev.lfm2vl.loader.GgufFormatException;
 /**
  * LFM2's grouped-query attention block (spec §2.6): project q, k, v; RMSNorm each head of q and k (one
  * weight vector shared by all heads, before RoPE, pitfall 8); NEOX RoPE at the absolute position; append k, v
- * to the layer's cache; causal softmax attention where query head h reads KV head h / (heads / kvHeads);
+ * to the layer's cache (keys transposed, see {@link Lfm2State#keys}); causal softmax attention where query head h reads KV head h / (heads / kvHeads);
  * concatenate the heads and project with W_o. One forward at a time per model (the head task is reused).
  */
 final class Attention implements Lfm2Model.Mixer {
@@ -71,11 +71,13 @@ final class Attention implements Lfm2Model.Mixer {
         }
         rope.applyRows(s.q, 0, qDim, tokens, heads, pos);
         rope.applyRows(s.k, 0, kvDim, tokens, kvHeads, pos);
-        System.arraycopy(s.k, 0, s.keys[layer], pos * kvDim, tokens * kvDim);
+        for (int t = 0; t < tokens; t++) {
+            AttentionKernel.appendKeysTransposed(s.k, t * kvDim, kvHeads, headDim, pos + t, s.keys[layer], 0, s.keyStride);
+        }
         System.arraycopy(s.v, 0, s.values[layer], pos * kvDim, tokens * kvDim);
         task.set(s, layer, tokens, pos);
         try {
-            pool.run(kvHeads, task); // one task per KV head: its group of query heads shares the key transpose
+            pool.run(kvHeads, task); // one task per KV head and its group of query heads
         } finally {
             task.clear();
         }
@@ -105,9 +107,9 @@ final class Attention implements Lfm2Model.Mixer {
             int perGroup = heads / kvHeads;
             int qDim = heads * headDim;
             int kvDim = kvHeads * headDim;
-            int scratch = AttentionKernel.causalScratchSize(s.capacity, headDim);
-            AttentionKernel.causalHeads(group * perGroup, (group + 1) * perGroup, s.q, 0, qDim, tokens, pos,
-                    s.keys[layer], 0, s.values[layer], 0, kvDim, heads, kvHeads, headDim,
+            int scratch = AttentionKernel.causalTransposedKScratchSize(s.capacity);
+            AttentionKernel.causalHeadsTransposedK(group * perGroup, (group + 1) * perGroup, s.q, 0, qDim, tokens, pos,
+                    s.keys[layer], 0, s.keyStride, s.values[layer], 0, kvDim, heads, kvHeads, headDim,
                     s.gated, 0, qDim, s.attentionScratch, group * scratch);
         }
     }

@@ -16,9 +16,16 @@ public final class Lfm2State {
     /** Number of positions already processed: the position of the next token. */
     int position;
 
-    /** Per attention layer: keys and values, row {@code p} = position p, {@code kvHeads * headDim} wide; null for conv layers. */
+    /**
+     * Per attention layer, null for conv layers: keys stored transposed, KV head g, dimension d, position p at
+     * {@code (g·headDim + d)·keyStride + p} (so attention reads them without transposing the whole cache on every
+     * call, AttentionKernel.causalHeadsTransposedK); values row-major, row p = position p, {@code kvHeads·headDim}
+     * wide.
+     */
     final float[][] keys;
     final float[][] values;
+    /** Row stride of the transposed keys: the capacity padded against cache-set conflicts (AttentionKernel.keysTransposedStride). */
+    final int keyStride;
     /** Per conv layer: the last {@code convKernel - 1} gated rows B⊙x, oldest first; null for attention layers. */
     final float[][] convState;
     /** {@link #mark()}'s copy of the position and conv state, so a stopped prefill can be taken back. */
@@ -36,7 +43,7 @@ public final class Lfm2State {
     final float[] v;
     final float[] gate;     // SwiGLU gate, then SiLU(gate) ⊙ up
     final float[] up;
-    final float[] attentionScratch; // per KV head: AttentionKernel.causalScratchSize(capacity, headDim) floats
+    final float[] attentionScratch; // per KV head: AttentionKernel.causalTransposedKScratchSize(capacity) floats
 
     Lfm2State(Lfm2Config config, int capacity, int maxBatch) {
         this.config = config;
@@ -48,6 +55,7 @@ public final class Lfm2State {
         values = new float[layers][];
         convState = new float[layers][];
         markedConvState = new float[layers][];
+        keyStride = AttentionKernel.keysTransposedStride(capacity);
         int maxKv = 0;
         int maxKvHeads = 0;
         for (int l = 0; l < layers; l++) {
@@ -55,7 +63,7 @@ public final class Lfm2State {
                 int kvDim = config.kvHeads(l) * config.headDim();
                 maxKv = Math.max(maxKv, kvDim);
                 maxKvHeads = Math.max(maxKvHeads, config.kvHeads(l));
-                keys[l] = new float[Math.multiplyExact(capacity, kvDim)];
+                keys[l] = new float[Math.multiplyExact(keyStride, kvDim)];
                 values[l] = new float[Math.multiplyExact(capacity, kvDim)];
             } else {
                 convState[l] = new float[(config.convKernel() - 1) * d];
@@ -72,7 +80,7 @@ public final class Lfm2State {
         v = new float[maxBatch * Math.max(1, maxKv)];
         gate = new float[maxBatch * config.ffnDim()];
         up = new float[maxBatch * config.ffnDim()];
-        attentionScratch = new float[Math.multiplyExact(maxKvHeads, AttentionKernel.causalScratchSize(capacity, config.headDim()))];
+        attentionScratch = new float[Math.multiplyExact(maxKvHeads, AttentionKernel.causalTransposedKScratchSize(capacity))];
     }
 
     /** The position the next token will take. */
@@ -128,7 +136,7 @@ public final class Lfm2State {
     public long cacheBytes() {
         long b = 0;
         for (int l = 0; l < config.layers(); l++) {
-            b += keys[l] == null ? 0 : 8L * keys[l].length;
+            b += keys[l] == null ? 0 : 4L * (keys[l].length + values[l].length);
             b += convState[l] == null ? 0 : 8L * convState[l].length;
         }
         return b;

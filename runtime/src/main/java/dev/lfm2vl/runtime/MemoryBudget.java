@@ -63,9 +63,13 @@ public final class MemoryBudget {
         return b;
     }
 
-    /** What {@link Lfm2State#cacheBytes()} reports for a state of {@code positions} capacity. */
+    /**
+     * What {@link Lfm2State#cacheBytes()} reports for a state of {@code positions} capacity: values for every
+     * position, keys for the padded stride of the transposed key cache (up to 31 positions more), conv state.
+     */
     public static long kvCacheBytes(Lfm2Config c, int positions) {
-        return kvBytesPerPosition(c) * positions + convStateBytes(c);
+        long keyPadding = AttentionKernel.keysTransposedStride(positions) - (long) positions;
+        return kvBytesPerPosition(c) * positions + kvBytesPerPosition(c) / 2 * keyPadding + convStateBytes(c);
     }
 
     /**
@@ -88,7 +92,7 @@ public final class MemoryBudget {
                 + (long) batch * c.heads() * c.headDim()    // q
                 + 2L * batch * Math.max(1, maxKv)           // k, v
                 + 2L * batch * c.ffnDim()                   // gate, up
-                + (long) maxKvHeads * AttentionKernel.causalScratchSize(capacity, c.headDim());
+                + (long) maxKvHeads * AttentionKernel.causalTransposedKScratchSize(capacity);
         return floats * Float.BYTES;
     }
 

@@ -43,7 +43,8 @@ class MemoryBudgetTest {
         assertEquals(8, c.attentionLayerCount());
         assertEquals(8L * 2 * 8 * 64 * 4, MemoryBudget.kvBytesPerPosition(c));
         assertEquals(2 * 22L * 2 * 2048 * 4, MemoryBudget.convStateBytes(c), "the state and its rollback copy");
-        assertEquals(1000L * 32768 + 2 * 360448, MemoryBudget.kvCacheBytes(c, 1000));
+        // 1000 positions; the transposed keys' stride pads them to 1008 (16 KiB of keys per position)
+        assertEquals(1000L * 32768 + 8L * 16384 + 2 * 360448, MemoryBudget.kvCacheBytes(c, 1000));
     }
 
     @Test
