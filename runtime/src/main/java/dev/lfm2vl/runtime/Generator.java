@@ -97,12 +97,10 @@ public final class Generator {
     public Result generate(Lfm2State state, List<PromptPart> prompt, Sampler sampler, int maxTokens, Listener listener) {
         long t0 = System.nanoTime();
         int promptPositions = 0;
-        for (PromptPart p : prompt) {
-            promptPositions += p.positions();
-        }
         int steps = 0;
         for (PromptPart p : prompt) {
-            steps += model.config().layers() * ((p.positions() + state.maxBatch - 1) / state.maxBatch);
+            promptPositions += p.positions();
+            steps += model.layerSteps(state, p.positions());
         }
         int total = steps;
         int[] done = {0};

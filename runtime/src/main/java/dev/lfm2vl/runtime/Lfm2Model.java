@@ -165,6 +165,11 @@ public final class Lfm2Model implements AutoCloseable {
         }
     }
 
+    /** Times one forward call of {@code positions} positions polls its stop: once per layer of each batch. */
+    int layerSteps(Lfm2State state, int positions) {
+        return blocks.length * ((positions + state.maxBatch - 1) / state.maxBatch);
+    }
+
     /** The forward pass over {@code tokens} rows already in {@code state.x}; {@code stop} is polled before each layer. */
     private void run(Lfm2State s, int tokens, float[] logits, int everyFrom, BooleanSupplier stop) {
         if (s.position + tokens > s.capacity) {
