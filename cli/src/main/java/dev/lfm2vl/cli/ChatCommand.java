@@ -177,18 +177,18 @@ final class ChatCommand implements Callable<Integer> {
                         r = chat.send(line, List.of(), maxTokens, listener);
                     }
                     status.clear();
-                    if (!r.takenBack()) {
-                        out.println();
-                        out.flush();
-                    }
-                    if (r.takenBack()) {
+                    if (r.takenBack()) { // nothing was printed: no line to end
                         err.println(images != null && !images.pending.isEmpty()
                                 ? "(stopped before the answer: the message was not sent; the attached images stay attached)"
                                 : "(stopped before the answer: the message was not sent)");
-                    } else if (r.stopReason() == Generator.StopReason.CANCELLED) {
-                        err.println("(stopped)");
-                    } else if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
-                        err.println("note: the context is full (" + chat.state().capacity() + " positions); /reset to start over or raise --ctx-size");
+                    } else {
+                        out.println();
+                        out.flush();
+                        if (r.stopReason() == Generator.StopReason.CANCELLED) {
+                            err.println("(stopped)");
+                        } else if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
+                            err.println("note: the context is full (" + chat.state().capacity() + " positions); /reset to start over or raise --ctx-size");
+                        }
                     }
                 } catch (ContextFullException e) {
                     status.clear();
