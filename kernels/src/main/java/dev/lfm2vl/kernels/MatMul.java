@@ -161,7 +161,7 @@ public final class MatMul {
 
         /** The caller's buffer for the packed activations of tokens x cols (whole token blocks). */
         float[] packBuffer(int tokens, int cols) {
-            long need = (long) ((tokens + NT - 1) / NT) * NT * cols;
+            long need = packedActivationBytes(tokens, cols) / Float.BYTES;
             if (need > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException(tokens + " tokens x " + cols + " columns is too large a batch");
             }
