@@ -60,10 +60,10 @@ public final class Ceilings {
         LongVector a3 = a0;
         long p = from;
         for (; p + 4L * step <= to; p += 4L * step) {
-            a0 = a0.add(LongVector.fromMemorySegment(LONGS, seg, p, ByteOrder.LITTLE_ENDIAN));
-            a1 = a1.add(LongVector.fromMemorySegment(LONGS, seg, p + step, ByteOrder.LITTLE_ENDIAN));
-            a2 = a2.add(LongVector.fromMemorySegment(LONGS, seg, p + 2L * step, ByteOrder.LITTLE_ENDIAN));
-            a3 = a3.add(LongVector.fromMemorySegment(LONGS, seg, p + 3L * step, ByteOrder.LITTLE_ENDIAN));
+            a0 = LongVector.fromMemorySegment(LONGS, seg, p, ByteOrder.LITTLE_ENDIAN).add(a0);
+            a1 = LongVector.fromMemorySegment(LONGS, seg, p + step, ByteOrder.LITTLE_ENDIAN).add(a1);
+            a2 = LongVector.fromMemorySegment(LONGS, seg, p + 2L * step, ByteOrder.LITTLE_ENDIAN).add(a2);
+            a3 = LongVector.fromMemorySegment(LONGS, seg, p + 3L * step, ByteOrder.LITTLE_ENDIAN).add(a3);
         }
         long s = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
         for (; p + 8 <= to; p += 8) {

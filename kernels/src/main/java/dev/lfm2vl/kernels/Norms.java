@@ -125,14 +125,14 @@ public final class Norms {
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
             int bound4 = n - 4 * L;
             for (; i <= bound4; i += 4 * L) {
-                a0 = a0.add(FloatVector.fromArray(S, x, off + i));
-                a1 = a1.add(FloatVector.fromArray(S, x, off + i + L));
-                a2 = a2.add(FloatVector.fromArray(S, x, off + i + 2 * L));
-                a3 = a3.add(FloatVector.fromArray(S, x, off + i + 3 * L));
+                a0 = FloatVector.fromArray(S, x, off + i).add(a0);
+                a1 = FloatVector.fromArray(S, x, off + i + L).add(a1);
+                a2 = FloatVector.fromArray(S, x, off + i + 2 * L).add(a2);
+                a3 = FloatVector.fromArray(S, x, off + i + 3 * L).add(a3);
             }
             int bound = n - L;
             for (; i <= bound; i += L) {
-                a0 = a0.add(FloatVector.fromArray(S, x, off + i));
+                a0 = FloatVector.fromArray(S, x, off + i).add(a0);
             }
             FloatVector acc = a0.add(a1).add(a2.add(a3));
             sum += acc.reduceLanes(VectorOperators.ADD);

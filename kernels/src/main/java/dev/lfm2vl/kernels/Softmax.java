@@ -53,7 +53,7 @@ public final class Softmax {
             i = L;
             int bound = n - L;
             for (; i <= bound; i += L) {
-                m = m.max(FloatVector.fromArray(S, x, off + i));
+                m = FloatVector.fromArray(S, x, off + i).max(m); // never m.max(..): docs/JIT.md, rule 1
             }
             max = m.reduceLanes(VectorOperators.MAX);
         }
@@ -74,7 +74,7 @@ public final class Softmax {
             for (; i < bound; i += L) {
                 FloatVector e = FloatVector.fromArray(S, x, off + i).sub(sh).lanewise(VectorOperators.EXP);
                 e.intoArray(x, off + i);
-                acc = acc.add(e);
+                acc = e.add(acc);
             }
             sum = acc.reduceLanes(VectorOperators.ADD);
         }

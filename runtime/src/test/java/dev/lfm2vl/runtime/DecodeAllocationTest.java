@@ -6,6 +6,7 @@ import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.loader.Fixtures;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -13,8 +14,34 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Decoding allocates nothing per token: the forward pass, the sampler and the KV/conv state reuse buffers made
  * once. Counted with the JVM's per-thread allocation counter (exact, not timing), on the sequential pool so all
  * work happens on the measured thread.
+ *
+ * <p>Before measuring, the JVM runs what {@link Lfm2ModelParityTest} runs: a batch and a few decode steps of every
+ * fixture weight type on two threads. That is the order the suite used to fail in on AVX-512 machines: C2 then
+ * compiled the softmax of attention before the Vector API's own profiles were mature and fell back to boxed
+ * vectors (300 KB per token). The surefire execution {@code decode-without-type-profiles} runs this test with
+ * {@code -XX:-UseTypeProfile}, so the decode path cannot depend on type profiles at all (docs/JIT.md).
  */
 class DecodeAllocationTest {
+    private static final String[] EVERY_TYPE = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K",
+        "Q5_K", "Q6_K"};
+
+    @BeforeAll
+    static void runEveryWeightTypeFirst() throws IOException {
+        int[] prompt = {1, 217, 361, 79, 364, 12, 385, 165, 218, 9, 139, 520, 103, 219, 518, 52}; // fixtures "random16"
+        try (Parallel pool = Parallel.create(2)) {
+            for (String type : EVERY_TYPE) {
+                try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel(type), pool)) {
+                    int vocab = m.config().vocabSize();
+                    Lfm2State s = m.newState(4096);
+                    float[] logits = new float[prompt.length * vocab];
+                    m.forward(s, prompt, 0, prompt.length, logits);
+                    for (int i = 0; i < 8; i++) {
+                        m.forward(s, new int[] {Sampler.argmax(logits, 0, vocab)}, 0, 1, logits);
+                    }
+                }
+            }
+        }
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"Q4_0", "Q8_0", "F16", "Q6_K"})
