@@ -78,16 +78,16 @@ final class ModelOptions {
             if (model != null) {
                 throw new UserError("give either -m or --hf, not both");
             }
-            HubModelRef ref;
-            try {
-                ref = HubModelRef.parse(hf);
-            } catch (IllegalArgumentException e) {
-                throw new UserError("--hf: " + e.getMessage());
-            }
             try (ModelDownloader downloader = ModelDownloader.fromEnvironment()) {
+                HubModelRef ref = HubModelRef.parse(hf);
                 resolved = downloader.resolve(ref, offline, new ConsoleProgress(System.err, Status.stderrIsTerminal()));
             } catch (HubException e) {
-                throw new UserError(e.getMessage());
+                // a bad --hf value or a repository/quant that does not exist is bad input (exit 2); no network,
+                // HTTP errors and cache trouble are failures (exit 1), reported with the same one line
+                if (e.kind() == HubException.Kind.BAD_REQUEST) {
+                    throw new UserError(e.getMessage());
+                }
+                throw e;
             }
         }
         return resolved;

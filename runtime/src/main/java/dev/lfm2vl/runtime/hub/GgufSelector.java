@@ -59,18 +59,18 @@ public final class GgufSelector {
             }
         }
         if (texts.isEmpty()) {
-            throw new HubException(where + " has no text GGUF file");
+            throw HubException.badRequest(where + " has no text GGUF file");
         }
         List<HubFile> matches = texts.stream().filter(f -> hasQuantToken(f.name(), quant)).toList();
         if (matches.isEmpty()) {
-            throw new HubException("quant " + quant + " not found in " + where + "; available quants: "
+            throw HubException.badRequest("quant " + quant + " not found in " + where + "; available quants: "
                     + String.join(", ", availableQuants(listing)));
         }
         String exactSuffix = ("-" + quant + ".gguf").toLowerCase(Locale.ROOT);
         HubFile model = matches.stream().filter(f -> f.name().toLowerCase(Locale.ROOT).endsWith(exactSuffix))
                 .findFirst().orElseGet(() -> shortest(matches));
         if (SPLIT.matcher(model.name()).find()) {
-            throw new HubException(model.name() + " in " + where
+            throw HubException.badRequest(model.name() + " in " + where
                     + " is split into several files, which is not supported; merge it with llama-gguf-split");
         }
         return new Selection(model, pickMmproj(mmprojs, quant, where));
@@ -89,7 +89,7 @@ public final class GgufSelector {
         if (mmprojs.size() == 1) {
             return mmprojs.get(0);
         }
-        throw new HubException("cannot choose an mmproj file for quant " + quant + " in " + where + " among "
+        throw HubException.badRequest("cannot choose an mmproj file for quant " + quant + " in " + where + " among "
                 + String.join(", ", mmprojs.stream().map(HubFile::name).toList()));
     }
 

@@ -112,7 +112,7 @@ public final class HubClient implements AutoCloseable {
      */
     public HubListing listFiles(String repo) {
         if (!HubModelRef.validRepo(repo)) {
-            throw new HubException("invalid repository '" + repo + "'");
+            throw HubException.badRequest("invalid repository '" + repo + "'");
         }
         URI next = URI.create(endpointText + "/api/models/" + repo + "/tree/main");
         HubListing all = new HubListing(java.util.List.of());
@@ -150,7 +150,7 @@ public final class HubClient implements AutoCloseable {
 
     private HubException listingError(String repo, int status) {
         return switch (status) {
-            case 404 -> new HubException("repository " + repo + " not found on " + endpointText);
+            case 404 -> HubException.badRequest("repository " + repo + " not found on " + endpointText);
             case 401 -> new HubException(token == null
                     ? "repository " + repo + " not found on " + endpointText
                             + " (HTTP 401: it may be private or gated; set HF_TOKEN)"
@@ -220,8 +220,7 @@ public final class HubClient implements AutoCloseable {
 
     /** The one-line "cannot reach" error for a failed connection. */
     HubException unreachable(IOException e) {
-        return new HubException("cannot reach " + endpointText + " (" + describe(e)
-                + "); use --offline to run from the cache", e);
+        return new HubException(HubException.Kind.UNREACHABLE, "cannot reach " + endpointText + " (" + describe(e) + ")", e);
     }
 
     /** A short human description of a network failure. */

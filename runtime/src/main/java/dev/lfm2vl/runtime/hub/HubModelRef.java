@@ -19,10 +19,10 @@ public record HubModelRef(String repo, String quant) {
 
     public HubModelRef {
         if (repo == null || !validRepo(repo)) {
-            throw new HubException("invalid repository '" + repo + "': expected OWNER/NAME, e.g. " + DEFAULT_REPO);
+            throw HubException.badRequest("invalid repository '" + repo + "': expected OWNER/NAME, e.g. " + DEFAULT_REPO);
         }
         if (quant == null || !QUANT.matcher(quant).matches()) {
-            throw new HubException("invalid quant '" + quant + "': expected a name such as Q4_0, Q8_0 or F16");
+            throw HubException.badRequest("invalid quant '" + quant + "': expected a name such as Q4_0, Q8_0 or F16");
         }
         quant = quant.toUpperCase(Locale.ROOT);
     }
@@ -50,11 +50,11 @@ public record HubModelRef(String repo, String quant) {
             repo = DEFAULT_REPO;
         }
         if (!validRepo(repo)) {
-            throw new HubException("invalid --hf value '" + spec + "': expected OWNER/NAME[:QUANT], e.g. "
+            throw HubException.badRequest("invalid --hf value '" + spec + "': expected OWNER/NAME[:QUANT], e.g. "
                     + DEFAULT_REPO + ":" + DEFAULT_QUANT);
         }
         if (!QUANT.matcher(quant).matches()) {
-            throw new HubException("invalid quant in --hf value '" + spec + "': expected e.g. Q4_0, Q8_0 or F16");
+            throw HubException.badRequest("invalid quant in --hf value '" + spec + "': expected e.g. Q4_0, Q8_0 or F16");
         }
         return new HubModelRef(repo, quant);
     }

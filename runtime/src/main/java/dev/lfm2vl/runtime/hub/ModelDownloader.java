@@ -123,12 +123,32 @@ public final class ModelDownloader implements AutoCloseable {
                 // the saved listing does not answer: ask the hub
             }
         }
-        HubListing listing = client.listFiles(repo);
-        cache.writeListing(repo, listing);
-        GgufSelector.Selection s = GgufSelector.select(listing, ref, repo);
-        Path model = fetch(repo, s.model(), p);
-        Path mmproj = s.mmproj() == null ? null : fetch(repo, s.mmproj(), p);
-        return new ResolvedModel(model, mmproj);
+        try {
+            HubListing listing = client.listFiles(repo);
+            cache.writeListing(repo, listing);
+            GgufSelector.Selection s = GgufSelector.select(listing, ref, repo);
+            Path model = fetch(repo, s.model(), p);
+            Path mmproj = s.mmproj() == null ? null : fetch(repo, s.mmproj(), p);
+            return new ResolvedModel(model, mmproj);
+        } catch (HubException e) {
+            if (e.kind() != HubException.Kind.UNREACHABLE) {
+                throw e;
+            }
+            boolean cached = saved != null || !cache.listCachedFiles(repo).files().isEmpty();
+            throw new HubException(HubException.Kind.UNREACHABLE, e.getMessage() + "; "
+                    + (cached ? "--offline runs from the files cached in " + cache.repoDir(repo) + ", or "
+                            : "")
+                    + withoutNetwork(ref), e);
+        }
+    }
+
+    /**
+     * What to do when this machine cannot download: --offline only reuses an earlier download, so the advice
+     * names the files to fetch elsewhere and the options that take them.
+     */
+    private String withoutNetwork(HubModelRef ref) {
+        return "download the " + ref.quant() + " GGUF of " + ref.repo() + " and its mmproj GGUF on a machine with a"
+                + " network (" + client.endpoint() + "/" + ref.repo() + ") and pass them with -m FILE --mmproj FILE";
     }
 
     private ResolvedModel resolveOffline(HubModelRef ref, HubListing saved) {
@@ -136,7 +156,8 @@ public final class ModelDownloader implements AutoCloseable {
         HubListing listing = saved != null ? saved : cache.listCachedFiles(repo);
         if (listing.files().isEmpty()) {
             throw new HubException("no cached copy of " + repo + " in " + cache.repoDir(repo)
-                    + "; run once without --offline to download it");
+                    + " (--offline only reuses an earlier download); run once without --offline, or "
+                    + withoutNetwork(ref));
         }
         GgufSelector.Selection s = GgufSelector.select(listing, ref, "the cached copy of " + repo);
         requireCached(repo, s.model());

@@ -216,7 +216,10 @@ class HubDownloadTest {
         HubException e = assertThrows(HubException.class,
                 () -> downloader().resolve(HubModelRef.parse(REPO), true, null));
         assertEquals("no cached copy of " + REPO + " in " + cache.repoDir(REPO)
-                + "; run once without --offline to download it", e.getMessage());
+                + " (--offline only reuses an earlier download); run once without --offline, or download the Q4_0"
+                + " GGUF of " + REPO + " and its mmproj GGUF on a machine with a network (" + hub.endpoint() + "/"
+                + REPO + ") and pass them with -m FILE --mmproj FILE", e.getMessage());
+        assertEquals(HubException.Kind.FAILURE, e.kind());
         assertEquals(0, hub.requests.get());
     }
 
@@ -320,16 +323,43 @@ class HubDownloadTest {
     }
 
     @Test
-    void unreachableEndpointSuggestsOffline() throws IOException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        String endpoint = "http://127.0.0.1:" + port;
+    void unreachableEndpointWithoutACacheSaysWhichFilesToFetchElsewhere() throws IOException {
+        String endpoint = closedEndpoint();
         HubException e = assertThrows(HubException.class,
-                () -> downloader(endpoint, null, 3).resolve(HubModelRef.parse(REPO), false, null));
+                () -> downloader(endpoint, null, 3).resolve(HubModelRef.parse(REPO + ":Q8_0"), false, null));
         assertTrue(e.getMessage().startsWith("cannot reach " + endpoint + " ("), e.getMessage());
-        assertTrue(e.getMessage().endsWith("); use --offline to run from the cache"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("; download the Q8_0 GGUF of " + REPO + " and its mmproj GGUF on a machine"
+                + " with a network (" + endpoint + "/" + REPO + ") and pass them with -m FILE --mmproj FILE"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("--offline"), "nothing is cached, so --offline cannot help");
+        assertEquals(HubException.Kind.UNREACHABLE, e.kind());
+    }
+
+    @Test
+    void unreachableEndpointWithACachedCopySuggestsOffline() throws IOException {
+        downloader().resolve(HubModelRef.parse(REPO), false, null);
+        String endpoint = closedEndpoint();
+        HubException e = assertThrows(HubException.class,
+                () -> downloader(endpoint, null, 3).resolve(HubModelRef.parse(REPO + ":Q8_0"), false, null));
+        assertTrue(e.getMessage().contains("; --offline runs from the files cached in " + cache.repoDir(REPO) + ", or "),
+                e.getMessage());
+    }
+
+    @Test
+    void requestsForMissingThingsAreBadRequestsNotFailures() {
+        HubException quant = assertThrows(HubException.class,
+                () -> downloader().resolve(HubModelRef.parse(REPO + ":Q3_K"), false, null));
+        assertEquals(HubException.Kind.BAD_REQUEST, quant.kind(), quant.getMessage());
+        HubException repo = assertThrows(HubException.class,
+                () -> downloader().resolve(HubModelRef.parse("nobody/nothing"), false, null));
+        assertEquals(HubException.Kind.BAD_REQUEST, repo.kind(), repo.getMessage());
+    }
+
+    /** An endpoint on a loopback port nothing listens on. */
+    private static String closedEndpoint() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return "http://127.0.0.1:" + s.getLocalPort();
+        }
     }
 
     @Test
