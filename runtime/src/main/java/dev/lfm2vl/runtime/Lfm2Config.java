@@ -91,7 +91,22 @@ public record Lfm2Config(int layers, int dim, int ffnDim, int heads, int[] kvHea
         }
         check(convKernel >= 1 && convKernel <= 64, where + "shortconv.l_cache " + convKernel + " is out of range");
         check(ctx > 0, where + "context_length " + ctx + " is out of range");
+        // RMSNorm divides by sqrt(mean(x^2) + eps): eps <= 0 can divide by zero, a large one flattens every layer
+        check(eps > 0 && eps < 1, where + "attention.layer_norm_rms_epsilon " + eps + " is out of range (0, 1)");
+        check(theta > 0 && Float.isFinite(theta), where + "rope.freq_base " + theta + " is out of range");
         check(vocab > 0, where + "token_embd.weight has no rows");
+        // llama.cpp takes n_vocab from the token list, the embedding and output rows must agree with it
+        String vocabKey = p + "vocab_size";
+        if (md.has(vocabKey)) {
+            long declared = md.getLong(vocabKey);
+            check(declared == vocab, where + vocabKey + " " + declared + " disagrees with token_embd.weight's " + vocab
+                    + " rows");
+        }
+        if (md.has("tokenizer.ggml.tokens")) {
+            int tokens = md.getArray("tokenizer.ggml.tokens").length();
+            check(tokens == vocab, where + "tokenizer.ggml.tokens lists " + tokens + " tokens but token_embd.weight has "
+                    + vocab + " rows");
+        }
         check(gguf.tensor("token_embd.weight").columns() == dim, where + "token_embd.weight rows are not " + dim + " wide");
         return new Lfm2Config(layers, dim, ffn, heads, kv, dim / heads, convKernel, theta, eps, ctx, vocab);
     }

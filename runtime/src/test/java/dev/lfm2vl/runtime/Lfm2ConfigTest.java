@@ -9,10 +9,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lfm2vl.loader.Fixtures;
 import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
+import dev.lfm2vl.loader.GgufTensor;
+import dev.lfm2vl.loader.GgufValue;
+import dev.lfm2vl.loader.GgufWriter;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class Lfm2ConfigTest {
+    @TempDir
+    Path dir;
 
     @Test
     void readsEveryHyperparameterOfTheTinyModelFromMetadata() throws IOException {
@@ -43,5 +51,50 @@ class Lfm2ConfigTest {
             assertTrue(e.getMessage().contains("architecture 'clip' is not supported"), e.getMessage());
             assertTrue(e.getMessage().contains("--mmproj"), e.getMessage());
         }
+    }
+
+    /** A copy of the tiny Q4_0 model with one metadata value replaced. */
+    private Path withMetadata(String key, GgufValue value) throws IOException {
+        Path out = dir.resolve("edited.gguf");
+        try (GgufFile src = GgufFile.open(Fixtures.textModel("Q4_0"))) {
+            GgufWriter w = new GgufWriter().putAll(src.metadata()).put(key, value);
+            for (GgufTensor t : src.tensors()) {
+                w.addTensor(t.name(), t.type(), t.shape(), t.data());
+            }
+            w.write(out);
+        }
+        return out;
+    }
+
+    private static String refusal(Path gguf) throws IOException {
+        try (GgufFile f = GgufFile.open(gguf)) {
+            return assertThrows(GgufFormatException.class, () -> Lfm2Config.from(f)).getMessage();
+        }
+    }
+
+    @Test
+    void aNegativeOrZeroRmsEpsilonIsRefused() throws IOException {
+        for (float eps : new float[] {-1e-5f, 0f, Float.NaN}) {
+            String m = refusal(withMetadata("lfm2.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(eps)));
+            assertTrue(m.contains("layer_norm_rms_epsilon " + eps + " is out of range"), m);
+            assertTrue(m.startsWith(dir.resolve("edited.gguf").toString()), "names the file: " + m);
+        }
+    }
+
+    @Test
+    void aVocabSizeThatDisagreesWithTheEmbeddingIsRefused() throws IOException {
+        String m = refusal(withMetadata("lfm2.vocab_size", GgufValue.ofUInt32(65536)));
+        assertTrue(m.contains("lfm2.vocab_size 65536 disagrees with token_embd.weight's 640 rows"), m);
+    }
+
+    @Test
+    void aTokenListThatDisagreesWithTheEmbeddingIsRefused() throws IOException {
+        String[] tokens;
+        try (GgufFile f = GgufFile.open(Fixtures.textModel("Q4_0"))) {
+            tokens = f.metadata().getStringArray("tokenizer.ggml.tokens");
+        }
+        String[] shorter = Arrays.copyOf(tokens, tokens.length - 1);
+        String m = refusal(withMetadata("tokenizer.ggml.tokens", GgufValue.ofArray(GgufValue.GgufArray.ofStrings(shorter))));
+        assertTrue(m.contains("tokenizer.ggml.tokens lists 639 tokens but token_embd.weight has 640 rows"), m);
     }
 }
