@@ -250,8 +250,8 @@ public final class MatMul {
 
     private static void put(float[] y, int i, boolean first, FloatVector lo, FloatVector hi) {
         if (!first) {
-            lo = lo.add(FloatVector.fromArray(F, y, i));
-            hi = hi.add(FloatVector.fromArray(F, y, i + L));
+            lo = FloatVector.fromArray(F, y, i).add(lo); // the fresh load as receiver: docs/JIT.md, rule 1
+            hi = FloatVector.fromArray(F, y, i + L).add(hi);
         }
         lo.intoArray(y, i);
         hi.intoArray(y, i + L);
