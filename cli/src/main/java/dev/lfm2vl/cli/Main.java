@@ -55,6 +55,7 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);
+        HelpFooter.install(cl);
         cl.setParameterExceptionHandler((ex, a) -> {
             err.println("error: " + ex.getMessage());
             if (main.debug) {
