@@ -58,6 +58,11 @@ final class QuantizeCommand implements Callable<Integer> {
         if (a.equals(b) || (Files.exists(b) && Files.isSameFile(a, b))) {
             throw new UserError("OUT.gguf must differ from IN.gguf (" + in + ")");
         }
+        // Checked first: otherwise the error would name the temporary file the output is written through.
+        if (b.getParent() != null && !Files.isDirectory(b.getParent())) {
+            throw new UserError(outPath + ": the output folder " + (outPath.getParent() != null ? outPath.getParent() : b.getParent())
+                    + " does not exist");
+        }
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (n < 1 || n > 1024) {
             throw new UserError("--threads must be between 1 and 1024, got " + n);

@@ -82,6 +82,14 @@ class PerfCommandsTest {
     }
 
     @Test
+    void quantizeIntoAMissingFolderSaysTheFolderDoesNotExist(@TempDir Path dir) {
+        Path out = dir.resolve("no-such-folder").resolve("out.gguf");
+        CliRun r = CliRun.of("quantize", Fixtures.textModel("F32").toString(), out.toString(), "Q8_0");
+        assertEquals(2, r.exitCode(), r.err());
+        assertEquals("error: " + out + ": the output folder " + out.getParent() + " does not exist", r.err().strip());
+    }
+
+    @Test
     void quantizeKeepsMmprojTensorsThatCannotTakeTheType(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("mm-q4.gguf");
         CliRun r = CliRun.of("quantize", "-t", "2", Fixtures.mmproj("F32").toString(), out.toString(), "Q4_0");
