@@ -41,7 +41,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "2", paramLabel = "TYPE", description = "F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K.")
     String type;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all cores).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default and most: all cores).")
     Integer threads;
 
     @Spec
@@ -63,10 +63,7 @@ final class QuantizeCommand implements Callable<Integer> {
             throw new UserError(outPath + ": the output folder " + (outPath.getParent() != null ? outPath.getParent() : b.getParent())
                     + " does not exist");
         }
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (n < 1 || n > 1024) {
-            throw new UserError("--threads must be between 1 and 1024, got " + n);
-        }
+        int n = Threads.count(threads, spec.commandLine().getErr());
         PrintWriter err = spec.commandLine().getErr();
         try (Parallel pool = Parallel.create(n)) {
             Result r = quantize(in, outPath, t, pool, SynthCommand.progress(outPath.getFileName().toString(), err));

@@ -42,7 +42,7 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--no-mmproj", description = "Only write the text model.")
     boolean noMmproj;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all cores).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default and most: all cores).")
     Integer threads;
 
     @Spec
@@ -56,10 +56,7 @@ final class SynthCommand implements Callable<Integer> {
         Files.createDirectories(out);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (n < 1 || n > 1024) {
-            throw new UserError("--threads must be between 1 and 1024, got " + n);
-        }
+        int n = Threads.count(threads, err);
         try (Parallel pool = Parallel.create(n)) {
             Path text = out.resolve("text-" + t + ".gguf");
             write(SyntheticModels.text(p, t, e, seed), text, pool, err);
