@@ -65,8 +65,14 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         int n = Threads.count(threads, spec.commandLine().getErr());
         PrintWriter err = spec.commandLine().getErr();
+        Status status = Status.on(err, false);
         try (Parallel pool = Parallel.create(n)) {
-            Result r = quantize(in, outPath, t, pool, SynthCommand.progress(outPath.getFileName().toString(), err));
+            Result r;
+            try {
+                r = quantize(in, outPath, t, pool, SynthCommand.progress(outPath.getFileName().toString(), status));
+            } finally {
+                status.clear();
+            }
             err.printf(Locale.ROOT, "%s: %d tensors requantized to %s, %d kept; %.1f MB -> %.1f MB%n", outPath.getFileName(),
                     r.requantized, t, r.kept, r.inBytes / 1e6, r.outBytes / 1e6);
             err.flush();
