@@ -71,7 +71,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, paramLabel = "N", defaultValue = "3", description = "Repetitions of each test (default ${DEFAULT-VALUE}).")
     int reps;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all cores).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default and most: all cores).")
     Integer threads;
 
     @Option(names = "--json", description = "Print one JSON object.")
@@ -98,10 +98,7 @@ final class BenchCommand implements Callable<Integer> {
         if (ceilingBytes < 4096 || ceilingMillis < 1) {
             throw new UserError("--ceiling-bytes must be >= 4096 and --ceiling-ms >= 1");
         }
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (n < 1 || n > 1024) {
-            throw new UserError("--threads must be between 1 and 1024, got " + n);
-        }
+        int n = Threads.count(threads, spec.commandLine().getErr());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (Parallel pool = Parallel.create(n); Lfm2Model m = Lfm2Model.load(model, pool)) {

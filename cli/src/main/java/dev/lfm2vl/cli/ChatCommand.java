@@ -65,6 +65,12 @@ final class ChatCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /**
+     * The exit code so far: a failed message or command makes piped input exit non-zero at the end (2 when every
+     * failure was bad input, else 1), so that a script notices; the chat itself goes on with the next line.
+     */
+    private int exitCode = Main.EXIT_OK;
+
     private static final String HELP = """
             /image PATH   attach an image to the next message (needs --mmproj; repeat for several)
             /system TEXT  set the system message and start over
@@ -148,6 +154,7 @@ final class ChatCommand implements Callable<Integer> {
                         } catch (IllegalArgumentException e) {
                             err.println("error: " + e.getMessage() + " (the attached images stay attached)");
                             err.flush();
+                            failed(Main.EXIT_USAGE);
                             continue;
                         }
                         if (prompt.positions() > chat.state().remaining()) {
@@ -192,7 +199,13 @@ final class ChatCommand implements Callable<Integer> {
                     }
                 } catch (ContextFullException e) {
                     status.clear();
-                    err.println("error: " + e.getMessage() + "; /reset to start over");
+                    // The images do not fit now and will not fit later either (the context only fills up): kept
+                    // attached, they would make every following message fail too.
+                    boolean hadImages = images != null && !images.pending.isEmpty();
+                    dropImages(images);
+                    err.println("error: " + e.getMessage() + (hadImages ? "; the attached images were dropped" : "")
+                            + "; /reset to start over");
+                    failed(Main.exitCodeOf(e));
                 } finally {
                     status.clear();
                     generating.set(false);
@@ -202,7 +215,12 @@ final class ChatCommand implements Callable<Integer> {
         } finally {
             status.clear();
         }
-        return Main.EXIT_OK;
+        return interactive ? Main.EXIT_OK : exitCode;
+    }
+
+    /** Records a failed line: bad input (2) unless another failure was not (1). */
+    private void failed(int code) {
+        exitCode = exitCode == Main.EXIT_OK || exitCode == Main.EXIT_USAGE ? code : exitCode;
     }
 
     /** The vision side of the chat: the projector, the pre-processor, and the images attached to the next message. */
@@ -237,7 +255,10 @@ final class ChatCommand implements Callable<Integer> {
             }
             case "/help" -> err.println(HELP);
             case "/image" -> attach(arg, images, err);
-            default -> err.println("error: unknown command " + parts[0] + " (/help lists the commands)");
+            default -> {
+                err.println("error: unknown command " + parts[0] + " (/help lists the commands)");
+                failed(Main.EXIT_USAGE);
+            }
         }
         err.flush();
         return true;
@@ -247,10 +268,12 @@ final class ChatCommand implements Callable<Integer> {
     private void attach(String arg, Images images, PrintWriter err) {
         if (images == null) {
             err.println("error: /image needs a vision projector (--mmproj)");
+            failed(Main.EXIT_USAGE);
             return;
         }
         if (arg.isEmpty()) {
             err.println("error: /image needs a path: /image PATH");
+            failed(Main.EXIT_USAGE);
             return;
         }
         Path path = Path.of(unquote(arg.strip()));
@@ -259,6 +282,7 @@ final class ChatCommand implements Callable<Integer> {
             image = vision.preprocess(images.preprocessor, path, err);
         } catch (UserError e) {
             err.println("error: " + e.getMessage());
+            failed(Main.EXIT_USAGE);
             return;
         }
         images.pending.add(image);

@@ -5,6 +5,7 @@ import dev.lfm2vl.runtime.ContextFullException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -55,8 +56,9 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);
+        HelpFooter.install(cl);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("error: " + ex.getMessage());
+            err.println("error: " + usageMessage(ex, cl));
             if (main.debug) {
                 ex.printStackTrace(err);
             }
@@ -74,6 +76,20 @@ public final class Main implements Runnable {
         int code = cl.execute(args);
         out.flush();
         return code;
+    }
+
+    /**
+     * The message of a usage error. A word where the command belongs is an unknown command, with picocli's nearest
+     * command name ("unknown command 'captoin'; did you mean 'caption'?" rather than "Unmatched argument at index 0").
+     */
+    static String usageMessage(CommandLine.ParameterException ex, CommandLine root) {
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && u.getCommandLine() == root
+                && !u.getUnmatched().isEmpty() && !u.getUnmatched().getFirst().startsWith("-")) {
+            List<String> suggestions = u.getSuggestions();
+            return "unknown command '" + u.getUnmatched().getFirst() + "'"
+                    + (suggestions.isEmpty() ? " (see 'lfm2vl --help')" : "; did you mean '" + suggestions.getFirst() + "'?");
+        }
+        return ex.getMessage();
     }
 
     static int exitCodeOf(Throwable e) {

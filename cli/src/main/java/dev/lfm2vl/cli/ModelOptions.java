@@ -7,7 +7,9 @@ import dev.lfm2vl.runtime.hub.HubModelRef;
 import dev.lfm2vl.runtime.hub.ModelDownloader;
 import dev.lfm2vl.runtime.hub.ResolvedModel;
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Options shared by the commands that run the model (names follow llama.cpp's). The model comes from
@@ -27,7 +29,7 @@ final class ModelOptions {
     @Option(names = "--offline", description = "Never touch the network: use the download cache only.")
     boolean offline;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all ${sys:lfm2vl.cores} cores).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default and most: all ${sys:lfm2vl.cores} cores).")
     Integer threads;
 
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "4096",
@@ -40,12 +42,12 @@ final class ModelOptions {
 
     private ResolvedModel resolved;
 
+    /** The command these options belong to: its stderr gets the warning about too many threads. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     int threadCount() {
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (n < 1 || n > 1024) {
-            throw new UserError("--threads must be between 1 and 1024, got " + n);
-        }
-        return n;
+        return Threads.count(threads, command.commandLine().getErr());
     }
 
     Parallel pool() {

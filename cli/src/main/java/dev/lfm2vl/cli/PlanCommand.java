@@ -168,6 +168,7 @@ final class PlanCommand implements Callable<Integer> {
         if (json) {
             out.println(JsonWriter.write(report, true));
         } else {
+            printNotes(err, planned);
             printText(out, report, planned);
         }
         out.flush();
@@ -401,19 +402,29 @@ final class PlanCommand implements Callable<Integer> {
 
     // ---------------------------------------------------------------- text output
 
-    @SuppressWarnings("unchecked")
-    private void printText(PrintWriter out, Map<String, Object> report, List<Map<String, Object>> planned) {
-        Map<String, Object> a = (Map<String, Object>) report.get("assumptions");
+    /**
+     * The assumed shapes, on stderr: they are remarks about the run, and stdout is the plan alone (which scripts
+     * read; with --json the assumptions are in the object instead).
+     */
+    private void printNotes(PrintWriter err, List<Map<String, Object>> planned) {
         if (model == null) {
-            out.printf(Locale.ROOT, "note: no -m: assuming LFM2-VL-3B text shapes (8 attention layers x 8 KV heads x 64, 22 conv "
+            err.printf(Locale.ROOT, "note: no -m: assuming LFM2-VL-3B text shapes (8 attention layers x 8 KV heads x 64, 22 conv "
                     + "layers of 2048 x 2) and estimating the prompt text as %d tokens%n", planned.isEmpty()
                     ? estimateTextTokens() : ((Number) planned.get(0).get("text_tokens")).intValue());
         }
         if (vision.mmproj == null) {
-            out.println("note: no --mmproj: assuming SigLIP2-so400m vision shapes (hidden 1152, MLP 4304, 16 heads)");
+            err.println("note: no --mmproj: assuming SigLIP2-so400m vision shapes (hidden 1152, MLP 4304, 16 heads)");
         }
+        err.flush();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void printText(PrintWriter out, Map<String, Object> report, List<Map<String, Object>> planned) {
+        Map<String, Object> a = (Map<String, Object>) report.get("assumptions");
         for (Map<String, Object> m : planned) {
-            out.println();
+            if (m != planned.getFirst()) {
+                out.println(); // a blank line between images
+            }
             out.printf(Locale.ROOT, "%s: %sx%s [%s]%n", m.get("path"), m.get("width"), m.get("height"), m.get("mode"));
             Map<String, Object> r = (Map<String, Object>) m.get("resized");
             Map<String, Object> g = (Map<String, Object>) m.get("grid");

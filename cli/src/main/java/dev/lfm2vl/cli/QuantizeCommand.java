@@ -41,7 +41,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "2", paramLabel = "TYPE", description = "F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K.")
     String type;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all cores).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default and most: all cores).")
     Integer threads;
 
     @Spec
@@ -58,13 +58,21 @@ final class QuantizeCommand implements Callable<Integer> {
         if (a.equals(b) || (Files.exists(b) && Files.isSameFile(a, b))) {
             throw new UserError("OUT.gguf must differ from IN.gguf (" + in + ")");
         }
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (n < 1 || n > 1024) {
-            throw new UserError("--threads must be between 1 and 1024, got " + n);
+        // Checked first: otherwise the error would name the temporary file the output is written through.
+        if (b.getParent() != null && !Files.isDirectory(b.getParent())) {
+            throw new UserError(outPath + ": the output folder " + (outPath.getParent() != null ? outPath.getParent() : b.getParent())
+                    + " does not exist");
         }
+        int n = Threads.count(threads, spec.commandLine().getErr());
         PrintWriter err = spec.commandLine().getErr();
+        Status status = Status.on(err, false);
         try (Parallel pool = Parallel.create(n)) {
-            Result r = quantize(in, outPath, t, pool, SynthCommand.progress(outPath.getFileName().toString(), err));
+            Result r;
+            try {
+                r = quantize(in, outPath, t, pool, SynthCommand.progress(outPath.getFileName().toString(), status));
+            } finally {
+                status.clear();
+            }
             err.printf(Locale.ROOT, "%s: %d tensors requantized to %s, %d kept; %.1f MB -> %.1f MB%n", outPath.getFileName(),
                     r.requantized, t, r.kept, r.inBytes / 1e6, r.outBytes / 1e6);
             err.flush();

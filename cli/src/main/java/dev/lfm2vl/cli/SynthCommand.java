@@ -18,7 +18,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "synth",
         description = "Write a random-weight text + mmproj GGUF pair with the exact shapes of a model preset.",
         mixinStandardHelpOptions = true,
-        footer = {"", "Files: DIR/text-<TYPE>.gguf and DIR/mmproj-F16.gguf. Progress goes to stderr.", "",
+        footer = {"", "Files: DIR/text-<TYPE>.gguf and DIR/mmproj-F16.gguf, their paths on stdout. stderr shows the progress",
+                "when it is a terminal, and gets one summary line at the end.", "",
                 "Examples:",
                 "  lfm2vl synth --preset lfm2-vl-3b --type Q4_0 --out /tmp/synth",
                 "  lfm2vl synth --preset tiny --type Q8_0 --out build/tiny"})
@@ -42,7 +43,7 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--no-mmproj", description = "Only write the text model.")
     boolean noMmproj;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all cores).")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default and most: all cores).")
     Integer threads;
 
     @Spec
@@ -56,39 +57,44 @@ final class SynthCommand implements Callable<Integer> {
         Files.createDirectories(out);
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter stdout = spec.commandLine().getOut();
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (n < 1 || n > 1024) {
-            throw new UserError("--threads must be between 1 and 1024, got " + n);
-        }
+        int n = Threads.count(threads, err);
+        Status status = Status.on(err, false);
+        long start = System.nanoTime();
+        StringBuilder summary = new StringBuilder();
         try (Parallel pool = Parallel.create(n)) {
             Path text = out.resolve("text-" + t + ".gguf");
-            write(SyntheticModels.text(p, t, e, seed), text, pool, err);
+            write(SyntheticModels.text(p, t, e, seed), text, pool, status, summary);
             stdout.println(text);
             if (!noMmproj) {
                 Path mm = out.resolve("mmproj-F16.gguf");
-                write(SyntheticModels.mmproj(p, GgmlType.F16, seed + 1), mm, pool, err);
+                write(SyntheticModels.mmproj(p, GgmlType.F16, seed + 1), mm, pool, status, summary.append(", "));
                 stdout.println(mm);
             }
+        } finally {
+            status.clear();
         }
+        err.printf(Locale.ROOT, "%s in %.1f s%n", summary, (System.nanoTime() - start) / 1e9);
+        err.flush();
         return Main.EXIT_OK;
     }
 
-    static void write(GgufStreamWriter w, Path path, Parallel pool, PrintWriter err) throws java.io.IOException {
-        long start = System.nanoTime();
-        w.write(path, pool, progress(path.getFileName().toString(), err));
-        err.printf(Locale.ROOT, "%s: %.1f MB in %.1f s%n", path.getFileName(), w.dataBytes() / 1e6, (System.nanoTime() - start) / 1e9);
-        err.flush();
+    /** Writes {@code path} with its progress on {@code status}, and adds "name X MB" to {@code summary}. */
+    private static void write(GgufStreamWriter w, Path path, Parallel pool, Status status, StringBuilder summary) throws java.io.IOException {
+        w.write(path, pool, progress(path.getFileName().toString(), status));
+        summary.append(String.format(Locale.ROOT, "%s %.1f MB", path.getFileName(), w.dataBytes() / 1e6));
     }
 
-    /** Prints "name: X MB / Y MB (P%)" every 5 %. */
-    static GgufStreamWriter.Progress progress(String name, PrintWriter err) {
-        int[] lastStep = {-1};
+    /**
+     * Shows "name: X / Y MB (P%)" on the status line, redrawn in place as the percentage changes. The status line is
+     * only drawn on a terminal: redirected, a progress line per step would bury the one summary line in the log.
+     */
+    static GgufStreamWriter.Progress progress(String name, Status status) {
+        int[] lastPercent = {-1};
         return (done, total) -> {
-            int step = total == 0 ? 20 : (int) (done * 20 / total);
-            if (step != lastStep[0]) {
-                lastStep[0] = step;
-                err.printf(Locale.ROOT, "%s: %.1f / %.1f MB (%d%%)%n", name, done / 1e6, total / 1e6, step * 5);
-                err.flush();
+            int percent = total == 0 ? 100 : (int) (done * 100 / total);
+            if (percent != lastPercent[0]) {
+                lastPercent[0] = percent;
+                status.show(String.format(Locale.ROOT, "%s: %.1f / %.1f MB (%d%%)", name, done / 1e6, total / 1e6, percent));
             }
         };
     }

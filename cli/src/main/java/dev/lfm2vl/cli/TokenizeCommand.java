@@ -1,6 +1,8 @@
 package dev.lfm2vl.cli;
 
 import dev.lfm2vl.loader.GgufFile;
+import dev.lfm2vl.loader.GgufFormatException;
+import dev.lfm2vl.loader.GgufMetadata;
 import dev.lfm2vl.runtime.Tokenizer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -35,7 +37,7 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (GgufFile f = GgufFile.open(model)) {
-            Tokenizer tok = Tokenizer.fromGguf(f.metadata());
+            Tokenizer tok = tokenizerOf(f, model);
             int[] ids = tok.encode(text, !noBos, !noParseSpecial);
             StringBuilder b = new StringBuilder();
             for (int i = 0; i < ids.length; i++) {
@@ -44,5 +46,24 @@ final class TokenizeCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(b);
         }
         return Main.EXIT_OK;
+    }
+
+    /**
+     * The tokenizer of {@code file}, with errors that name it and say what is wrong: the usual mistake is the
+     * mmproj file given for -m, which has no tokenizer at all ({@code tokenizer.ggml.model = <missing>} said neither).
+     */
+    static Tokenizer tokenizerOf(GgufFile gguf, Path file) throws GgufFormatException {
+        GgufMetadata md = gguf.metadata();
+        if (!md.has("tokenizer.ggml.model")) {
+            String arch = md.getString("general.architecture", null);
+            throw new UserError(file + " has no tokenizer (" + ("clip".equals(arch)
+                    ? "it is a vision projector (clip) file; pass the text model with -m)"
+                    : "no tokenizer.ggml.* metadata; pass the text model (architecture lfm2) with -m)"));
+        }
+        try {
+            return Tokenizer.fromGguf(md);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(file + ": " + e.getMessage());
+        }
     }
 }

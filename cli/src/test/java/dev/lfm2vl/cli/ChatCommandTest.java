@@ -30,7 +30,7 @@ class ChatCommandTest {
         String model = Fixtures.textModel("Q4_0").toString();
         CliRun r = chat("Hello there\n/help\n\nWhat now?\n/bogus\n/image photo.png\n/reset\nHello there\n/quit\nnever answered\n",
                 "-m", model, "-n", "6", "--temp", "0", "--repeat-penalty", "1");
-        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(2, r.exitCode(), "piped input with failed commands (/bogus, /image) exits 2: " + r.err());
         String[] answers = r.out().split("\n", -1);
         assertEquals(4, answers.length, "three answers, each on its own line: " + r.out());
         assertEquals(answers[0], answers[2], "after /reset the same first message gets the same greedy answer");
@@ -52,7 +52,7 @@ class ChatCommandTest {
         // A bad path is reported at once and attaches nothing; the good one is image 1 and goes with the next
         // message only; the follow-up turn is text only, continuing from the cache.
         CliRun r = chat("/image /no/such/image.png\n/image " + image + "\nWhat is this?\nAnd now?\n", common);
-        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(2, r.exitCode(), "the bad /image line makes piped input exit 2: " + r.err());
         assertTrue(r.err().contains("error: cannot load image /no/such/image.png"), r.err());
         assertTrue(r.err().contains("(image 1 attached: " + image), r.err());
         assertFalse(r.err().contains("(image 2 attached"), r.err());
@@ -66,10 +66,34 @@ class ChatCommandTest {
         String image = Fixtures.file("images/img_64x48.png").toString();
         CliRun r = chat("/image " + image + "\nCompare <__media__> and <__media__>.\n/reset\nHi\n",
                 "-m", Fixtures.textModel("Q8_0").toString(), "--mmproj", Fixtures.mmproj("F32").toString(), "-n", "2", "--temp", "0");
-        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(2, r.exitCode(), "a failed message makes piped input exit 2: " + r.err());
         assertTrue(r.err().contains("error: "), r.err());
         assertTrue(r.err().contains("the attached images stay attached"), r.err());
         assertEquals(1, r.out().split("\n", -1).length - 1, "only the text message after /reset was answered: " + r.out());
+    }
+
+    @Test
+    void pipedChatExitsZeroOnlyWhenEveryLineWorked() {
+        String model = Fixtures.textModel("Q4_0").toString();
+        CliRun ok = chat("Hello there\nWhat now?\n", "-m", model, "-n", "2", "--temp", "0");
+        assertEquals(0, ok.exitCode(), ok.err());
+        CliRun failed = chat("Hello there\n" + "a message far too long for the context ".repeat(4) + "\nWhat now?\n",
+                "-m", model, "-n", "2", "--temp", "0", "-c", "40");
+        assertEquals(2, failed.exitCode(), "the message that did not fit is bad input: " + failed.err());
+        assertTrue(failed.err().contains("error: the context is full"), failed.err());
+        assertEquals(2, failed.out().split("\n", -1).length - 1, "the other two messages were answered: " + failed.out());
+    }
+
+    @Test
+    void messageThatOverflowsTheContextDropsItsImagesSoTheNextMessageIsAnswered() {
+        String image = Fixtures.file("images/img_64x48.png").toString();
+        // 70 image tokens do not fit in 40 positions; "Hi" alone does.
+        CliRun r = chat("/image " + image + "\nWhat is this?\nHi\n", "-m", Fixtures.textModel("Q4_0").toString(),
+                "--mmproj", Fixtures.mmproj("F16").toString(), "-n", "2", "--temp", "0", "-c", "40");
+        assertEquals(2, r.exitCode(), r.err());
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("error: ")).count(), "only the image message failed: " + r.err());
+        assertTrue(r.err().contains("the attached images were dropped"), r.err());
+        assertEquals(1, r.out().split("\n", -1).length - 1, "the text message after it was answered: " + r.out());
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -215,8 +215,8 @@ class PlanCommandTest {
         CliRun r = CliRun.of("plan", "--bench-file", tmp.resolve("absent.json").toString(), img(IMG_256x384), img(IMG_1000x3000));
         assertEquals(0, r.exitCode(), r.err());
         String out = r.out();
-        assertTrue(out.contains("assuming LFM2-VL-3B text shapes"), out);
-        assertTrue(out.contains("assuming SigLIP2-so400m"), out);
+        assertTrue(r.err().contains("note: no -m: assuming LFM2-VL-3B text shapes"), r.err());
+        assertTrue(r.err().contains("note: no --mmproj: assuming SigLIP2-so400m"), r.err());
         assertTrue(out.contains("grid:           single"), out);
         assertTrue(out.contains("grid:           1x3 (cols x rows)"), out);
         assertTrue(out.contains("tiles 512x1536 + thumbnail 288x864"), out);
@@ -224,6 +224,19 @@ class PlanCommandTest {
         assertTrue(out.contains("text estimated"), out);
         assertTrue(out.contains("no bench result cached (run lfm2vl bench)"), out);
         assertTrue(out.contains("total: 2 images"), out);
+    }
+
+    @Test
+    void notesGoToStderrSoStdoutIsOnlyThePlan() {
+        CliRun text = CliRun.of("plan", "--bench-file", tmp.resolve("absent.json").toString(), img(IMG_256x384));
+        assertEquals(0, text.exitCode(), text.err());
+        assertFalse(text.out().contains("note:"), text.out());
+        assertTrue(text.out().startsWith(img(IMG_256x384) + ": 256x384 [hf]"), "the plan comes first: " + text.out());
+        assertEquals(2, text.err().lines().filter(l -> l.startsWith("note: ")).count(), text.err());
+
+        CliRun json = planJson(img(IMG_256x384));
+        assertEquals(0, json.exitCode(), json.err());
+        assertTrue(report(json).containsKey("assumptions"), "stdout is one JSON object: " + json.out());
     }
 
     @Test

@@ -29,9 +29,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ReadmeExamplesTest {
 
+    private static Path root() {
+        return Path.of(System.getProperty("lfm2vl.root", ".."));
+    }
+
     private static List<String> javaBlocks() throws IOException {
-        Path readme = Path.of(System.getProperty("lfm2vl.root", "..")).resolve("README.md");
-        Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(readme));
+        return blocks("java");
+    }
+
+    private static List<String> blocks(String language) throws IOException {
+        Path readme = root().resolve("README.md");
+        Matcher m = Pattern.compile("```" + language + "\\n(.*?)```", Pattern.DOTALL).matcher(Files.readString(readme));
         List<String> blocks = new ArrayList<>();
         while (m.find()) {
             blocks.add(m.group(1));
@@ -47,6 +55,22 @@ class ReadmeExamplesTest {
 
     private static String quoted(Path p) {
         return "\"" + p.toAbsolutePath().toString().replace("\\", "\\\\") + "\"";
+    }
+
+    @Test
+    void javaApiSectionSaysHowToInstallTheRuntimeLocallyAndGivesItsCoordinates() throws IOException {
+        // No repository serves dev.lfm2vl: the README must say to install it, with the coordinates the build has.
+        Matcher parent = Pattern.compile("<artifactId>lfm2vl-parent</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(Files.readString(root().resolve("pom.xml")));
+        assertTrue(parent.find(), "the parent pom's version");
+        String dependency = "<dependency>\n  <groupId>dev.lfm2vl</groupId>\n  <artifactId>lfm2vl-runtime</artifactId>\n  <version>"
+                + parent.group(1) + "</version>\n</dependency>\n";
+        assertTrue(Files.readString(root().resolve("runtime/pom.xml")).contains("<artifactId>lfm2vl-runtime</artifactId>"));
+        assertTrue(blocks("xml").contains(dependency), "the dependency snippet: " + blocks("xml"));
+        assertTrue(blocks("bash").stream().anyMatch(b -> b.strip().equals("./mvnw install -DskipTests")), "the install command");
+        String readme = Files.readString(root().resolve("README.md"));
+        String api = readme.substring(readme.indexOf("## Java API"), readme.indexOf("## Testing"));
+        assertTrue(api.contains("--add-modules jdk.incubator.vector"), api);
     }
 
     @Test

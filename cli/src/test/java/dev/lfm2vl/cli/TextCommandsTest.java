@@ -139,4 +139,39 @@ class TextCommandsTest {
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }
     }
+
+    @Test
+    void tokenizeGivenTheMmprojSaysItIsAVisionProjectorAndNamesTheFile() {
+        String mmproj = Fixtures.mmproj("F16").toString();
+        CliRun r = CliRun.of("tokenize", "-m", mmproj, "Hello");
+        assertEquals(2, r.exitCode(), r.err());
+        assertEquals("error: " + mmproj + " has no tokenizer (it is a vision projector (clip) file; pass the text model with -m)", r.err().strip());
+    }
+
+    @Test
+    void everyCommandGivenTheWrongKindOfGgufNamesTheFileAndSaysWhatItIs(@TempDir Path dir) {
+        String text = model("Q4_0");
+        String mmproj = Fixtures.mmproj("F16").toString();
+        String image = Fixtures.file("images/img_64x48.png").toString();
+        String out = dir.resolve("x.f32").toString();
+        for (String[] args : new String[][] {
+                {"tokenize", "-m", mmproj, "x"},
+                {"generate", "-m", mmproj, "-p", "x"},
+                {"logits", "-m", mmproj, "--tokens", "1", "--out", out},
+                {"chat", "-m", mmproj},
+                {"bench", "-m", mmproj, "-p", "4", "-n", "2", "-r", "1"},
+                {"caption", "-m", mmproj, "--mmproj", mmproj, image},
+                {"generate", "-m", text, "--mmproj", text, "--image", image, "-p", "x"},
+                {"caption", "-m", text, "--mmproj", text, image},
+                {"embed-image", "-m", text, "--mmproj", text, image, "--out", out},
+                {"plan", "-m", text, "--mmproj", text, image}}) {
+            CliRun r = CliRun.of(args);
+            String wrong = args[2].equals(mmproj) ? mmproj : text;
+            String line = String.join(" ", args) + " -> " + r.err();
+            assertEquals(2, r.exitCode(), line);
+            assertEquals(1, r.err().strip().lines().count(), line);
+            assertTrue(r.err().startsWith("error: " + wrong), "names the file first: " + line);
+            assertTrue(r.err().contains(wrong.equals(mmproj) ? "vision projector" : "not a vision projector"), line);
+        }
+    }
 }
