@@ -70,7 +70,8 @@ final class CaptionCommand implements Callable<Integer> {
             description = "Tokens to generate at most per image (default: ${DEFAULT-VALUE}; -1 = until the end of the answer).")
     int maxTokens;
 
-    @Option(names = {"-r", "--recursive"}, description = "Also take the images in the sub-folders of folder arguments.")
+    @Option(names = {"-r", "--recursive"}, description = "Also take the images in the sub-folders of folder arguments (symbolic links to folders are followed; "
+                    + "each real folder is listed once).")
     boolean recursive;
 
     @Option(names = "--jsonl", paramLabel = "FILE",
