@@ -25,8 +25,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "caption", mixinStandardHelpOptions = true,
         description = {"Caption images: each image is asked the prompt in a fresh conversation, the answer streamed to stdout "
                 + "(with several images each answer is preceded by a '==> IMAGE <==' line; --json prints one JSON object per "
-                + "image instead). Folders contribute their PNG, JPEG, BMP, GIF and WebP files, sorted by path (sub-folders "
-                + "too with --recursive). The models are loaded once.",
+                + "image instead). Folders contribute their image files by extension, sorted by path (sub-folders too with "
+                + "--recursive). The models are loaded once.",
+                "",
+                "Image formats (file name extensions): ${sys:lfm2vl.image.formats.extensions}.",
                 "",
                 "With --jsonl FILE each finished image is appended to FILE as one JSON line (path, caption, image_tokens, "
                 + "prompt_positions, generated_tokens, timings, stop_reason); a rerun with the same FILE skips the images "
@@ -56,7 +58,7 @@ final class CaptionCommand implements Callable<Integer> {
     SamplingOptions sampling;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE_OR_DIR",
-            description = "Images (PNG, JPEG, BMP, GIF, WebP) or folders of images to caption.")
+            description = "Images (${sys:lfm2vl.image.formats}) or folders of images to caption.")
     List<Path> inputs;
 
     @Option(names = {"-p", "--prompt"}, paramLabel = "PROMPT", defaultValue = DEFAULT_PROMPT,

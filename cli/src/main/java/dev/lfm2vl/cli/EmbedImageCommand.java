@@ -41,7 +41,7 @@ final class EmbedImageCommand implements Callable<Integer> {
     @Mixin
     VisionOptions vision;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The image (PNG, JPEG, BMP, GIF, WebP).")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "The image (${sys:lfm2vl.image.formats}).")
     Path image;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.f32", description = "Where to write the embeddings.")

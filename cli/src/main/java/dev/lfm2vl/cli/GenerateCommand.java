@@ -40,7 +40,7 @@ final class GenerateCommand implements Callable<Integer> {
     VisionOptions vision;
 
     @Option(names = "--image", paramLabel = "IMAGE",
-            description = "An image to ask about (repeatable; needs --mmproj). Each goes where the prompt has <__media__>, "
+            description = "An image to ask about (${sys:lfm2vl.image.formats}; repeatable; needs --mmproj). Each goes where the prompt has <__media__>, "
                     + "or all before the prompt text if it has none.")
     List<Path> images = new ArrayList<>();
 

@@ -1,5 +1,6 @@
 package dev.lfm2vl.cli;
 
+import dev.lfm2vl.runtime.ImageFormats;
 import java.io.IOException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
@@ -8,30 +9,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
  * Expands the {@code caption} arguments into image files: a file is taken as is (whatever its name), a folder
- * contributes its image files by extension, sorted by path, only its top level unless recursive. Symbolic links
+ * contributes its image files by extension ({@link ImageFormats}), sorted by path, only its top level unless recursive. Symbolic links
  * are followed (folder arguments, linked sub-folders and files); each real folder is listed once, so a link to an
  * ancestor does not loop. Paths that do not exist or cannot be listed become problems, not failures. Each file is
  * listed once.
  */
 final class ImageFinder {
-    /** File name extensions taken from folders (compared case-insensitively). */
-    static final List<String> EXTENSIONS = List.of("png", "jpg", "jpeg", "bmp", "gif", "webp");
-
     /** The images found, in order, and one message per path that could not be used. */
     record Found(List<Path> images, List<String> problems) {}
 
     private ImageFinder() {}
-
-    static boolean hasImageExtension(Path file) {
-        String name = file.getFileName() == null ? "" : file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
-    }
 
     static Found find(List<Path> args, boolean recursive) {
         Walk walk = new Walk(recursive);
@@ -92,7 +83,7 @@ final class ImageFinder {
                     if (recursive) {
                         list(entry, into);
                     }
-                } else if (hasImageExtension(entry)) {
+                } else if (ImageFormats.hasImageExtension(entry)) {
                     if (Files.isRegularFile(entry)) {
                         into.add(entry);
                     } else if (Files.isSymbolicLink(entry) && !Files.exists(entry)) {

@@ -2,6 +2,7 @@ package dev.lfm2vl.cli;
 
 import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ContextFullException;
+import dev.lfm2vl.runtime.ImageFormats;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -33,6 +34,14 @@ public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
+
+    /** Help texts name the image formats as ${sys:lfm2vl.image.formats}: from the one list the loader and folder scans use. */
+    static final String IMAGE_FORMATS_PROPERTY = "lfm2vl.image.formats";
+
+    static {
+        System.setProperty(IMAGE_FORMATS_PROPERTY, ImageFormats.names());
+        System.setProperty(IMAGE_FORMATS_PROPERTY + ".extensions", ImageFormats.describe());
+    }
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
     boolean debug;

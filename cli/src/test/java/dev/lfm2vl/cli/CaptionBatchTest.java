@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lfm2vl.loader.Fixtures;
 import dev.lfm2vl.loader.Json;
+import dev.lfm2vl.runtime.ImageFormats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,6 +153,27 @@ class CaptionBatchTest {
         CliRun deep = caption("--recursive", "--json", dir.resolve("sub").toString());
         assertEquals(0, deep.exitCode(), deep.err());
         assertEquals(nested.toString(), Json.object(Json.parse(deep.out().strip())).get("path"));
+    }
+
+    @Test
+    void aTiffInAFolderIsCaptioned(@TempDir Path dir) throws IOException {
+        Path tif = dir.resolve("scan.tif");
+        assertTrue(ImageIO.write(ImageIO.read(Fixtures.dir().resolve("images/img_64x48.png").toFile()), "tiff", tif.toFile()));
+        Files.writeString(dir.resolve("notes.txt"), "not an image");
+        CliRun r = caption("--json", "--quiet", dir.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(tif.toString(), Json.object(Json.parse(r.out().strip())).get("path"));
+    }
+
+    @Test
+    void captionHelpListsTheImageFormatsTheFolderScanTakes() {
+        CliRun r = CliRun.of("caption", "--help");
+        assertEquals(0, r.exitCode(), r.err());
+        String help = r.out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("Image formats (file name extensions): " + ImageFormats.describe() + "."), help);
+        assertTrue(help.contains("TIFF (tif, tiff)"), help);
+        assertTrue(help.contains("Images (" + ImageFormats.names() + ")"), help);
+        assertFalse(help.contains("${sys:"), "every variable is resolved: " + help);
     }
 
     @Test

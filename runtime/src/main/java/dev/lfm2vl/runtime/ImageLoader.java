@@ -18,8 +18,9 @@ import javax.imageio.stream.FileImageInputStream;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Loads an image file as 8-bit RGB through {@code javax.imageio}: PNG, JPEG, BMP, GIF (first frame) from the JDK,
- * WebP through the TwelveMonkeys plugin on the class path.
+ * Loads an image file as 8-bit RGB through {@code javax.imageio}, in the {@link ImageFormats}: PNG, JPEG, BMP, GIF
+ * (first frame), TIFF (first page) from the JDK, WebP through the TwelveMonkeys plugin on the class path. The reader
+ * is chosen by the file's content, not its name.
  *
  * <p>Conversion follows llama.cpp, which decodes with stb_image asking for 3 channels:
  * <ul>
@@ -67,7 +68,7 @@ public final class ImageLoader {
         try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw fail(file, "unsupported or unrecognised image format");
+                throw fail(file, "unsupported or unrecognised image format (readable: " + ImageFormats.names() + ")");
             }
             ImageReader reader = readers.next();
             try {

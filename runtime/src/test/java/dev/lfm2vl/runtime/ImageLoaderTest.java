@@ -84,6 +84,21 @@ class ImageLoaderTest {
     }
 
     @Test
+    void loadsTiffExactly() throws IOException {
+        assertPattern(ImageLoader.load(write(pattern(BufferedImage.TYPE_INT_RGB), "tiff", "a.tif")), 0);
+    }
+
+    @Test
+    void everySupportedExtensionHasAnImageIoReader() {
+        for (String ext : ImageFormats.extensions()) {
+            assertTrue(ImageIO.getImageReadersBySuffix(ext).hasNext(), "no javax.imageio reader for ." + ext);
+        }
+        assertTrue(ImageFormats.hasImageExtension(Path.of("scan.TIFF")));
+        assertFalse(ImageFormats.hasImageExtension(Path.of("notes.txt")));
+        assertEquals("PNG, JPEG, BMP, GIF, TIFF and WebP", ImageFormats.names());
+    }
+
+    @Test
     void loadsJpegApproximately() throws IOException {
         // JPEG is lossy (and chroma-subsampled): solid 16x16 blocks stay close to their colour
         BufferedImage img = new BufferedImage(32, 16, BufferedImage.TYPE_INT_RGB);
