@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
                 "With --jsonl FILE each finished image is appended to FILE as one JSON line (path, caption, image_tokens, "
                 + "prompt_positions, generated_tokens, timings, stop_reason); a rerun with the same FILE skips the images "
                 + "already captioned there, so an interrupted batch resumes. A bad image is reported (error: PATH: ...), "
-                + "recorded with an \"error\" in FILE, skipped, and tried again on the next run.",
+                + "recorded with an \"error\" in FILE, skipped, and tried again on the next run. FILE keeps one line per "
+                + "image (a caption replaces an earlier error; a line cut short by a killed run is dropped): it is "
+                + "compacted when needed, through a temporary file and a rename, so no finished caption is ever lost.",
                 "",
                 "Progress goes to stderr: a bar on a terminal, else one line per image. Ctrl-C stops after writing what is "
                 + "finished (the image in progress is dropped).",
@@ -120,8 +122,10 @@ final class CaptionCommand implements Callable<Integer> {
                 }
             }
             if (log != null && !quiet) {
-                if (log.ignoredLines() > 0) {
-                    err.println("note: " + log.file() + ": ignored " + log.ignoredLines() + " unreadable line(s)");
+                if (log.droppedLines() > 0 || log.supersededRecords() > 0) {
+                    err.println("note: " + log.file() + ": compacted: dropped " + log.droppedLines() + " unreadable line(s) "
+                            + "(e.g. cut short by a killed run) and " + log.supersededRecords() + " older record(s) of images "
+                            + "recorded again");
                 }
                 int skipped = found.images().size() - todo.size();
                 if (skipped > 0) {
