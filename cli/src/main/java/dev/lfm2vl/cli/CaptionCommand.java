@@ -151,7 +151,7 @@ final class CaptionCommand implements Callable<Integer> {
             try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
                  VisionModel vm = vision.load(pool, model)) {
                 status.clear();
-                ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength()));
+                ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength(), err));
                 failures += batch.run(todo, conversation, settings, todo.size() == 1 ? status : Status.off());
             } finally {
                 status.clear();
@@ -261,7 +261,7 @@ final class CaptionCommand implements Callable<Integer> {
                 emit(record(image, answer, total));
                 finished++;
                 if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
-                    bar.message("note: " + image + ": the context is full (" + options.contextSize + " positions at most); raise --ctx-size");
+                    bar.message("note: " + image + ": the context is full; " + conversation.contextFullAdvice());
                 }
                 bar.finished(image, total, true);
                 bar.redraw();

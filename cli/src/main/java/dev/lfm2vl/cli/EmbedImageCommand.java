@@ -59,7 +59,7 @@ final class EmbedImageCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool);
              VisionModel vm = vision.load(pool, model)) {
-            ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength()));
+            ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength(), err));
             MultimodalPrompt prompt = conversation.prompt(null, LAYOUT_PROMPT, List.of(image), err);
             List<List<float[]>> embd = prompt.embed(vm);
             int dim = vm.config().projectionDim();
