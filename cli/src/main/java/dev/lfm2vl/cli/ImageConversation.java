@@ -65,7 +65,7 @@ final class ImageConversation {
         try {
             return vlm.prompt(system, user, images, progress(err, Status.off()));
         } catch (IOException e) {
-            throw new UserError(e.getMessage());
+            throw new UserError(Main.describe(e));
         }
     }
 
@@ -77,7 +77,7 @@ final class ImageConversation {
             Lfm2Vl.Answer a = vlm.answer(system, user, images, settings, maxTokens, status.clearingBefore(listener), progress(err, status));
             return new Answer(a.result(), a.imageTokens(), a.encodeNanos());
         } catch (IOException e) { // unreadable image: ImageLoadException
-            throw new UserError(e.getMessage());
+            throw new UserError(Main.describe(e));
         } catch (PromptTooLongException e) {
             throw new UserError(ContextAdvice.message(e, options.preprocessOptions(vision), modelContext, maxTokens));
         } finally {

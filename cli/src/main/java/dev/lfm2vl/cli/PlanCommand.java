@@ -140,7 +140,7 @@ final class PlanCommand implements Callable<Integer> {
             try {
                 rgb = ImageLoader.load(image);
             } catch (ImageLoadException e) {
-                err.println("error: " + e.getMessage());
+                err.println("error: " + Main.describe(e));
                 err.flush();
                 Map<String, Object> e1 = new LinkedHashMap<>();
                 e1.put("path", image.toString());

@@ -148,12 +148,16 @@ final class VisionOptions {
         try {
             rgb = ImageLoader.load(image, maxImagePixels);
         } catch (ImageLoadException e) {
-            throw new UserError(e.getMessage());
+            throw new UserError(Main.describe(e));
         }
         if (verbose) {
             err.println("image " + image + ": " + pre.plan(rgb.width(), rgb.height()).describe());
             err.flush();
         }
-        return pre.preprocess(rgb);
+        try {
+            return pre.preprocess(rgb);
+        } catch (OutOfMemoryError e) {
+            throw new UserError(Main.describe(ImageLoader.outOfMemory(image, "pre-process a " + rgb.width() + "x" + rgb.height() + " image", 0)));
+        }
     }
 }

@@ -257,7 +257,16 @@ public final class Lfm2Vl implements AutoCloseable {
         if (vision == null) {
             throw new IllegalStateException("images need a vision projector: load with an mmproj");
         }
-        return preprocessor.preprocess(ImageLoader.load(image, options.maxImagePixels()));
+        return preprocess(image, ImageLoader.load(image, options.maxImagePixels()));
+    }
+
+    /** Pre-processes a loaded image; running out of memory is an {@link ImageMemoryException}, not a crash. */
+    private PreprocessedImage preprocess(Path image, RgbImage rgb) throws ImageMemoryException {
+        try {
+            return preprocessor.preprocess(rgb);
+        } catch (OutOfMemoryError e) {
+            throw ImageLoader.outOfMemory(image, "pre-process a " + rgb.width() + "x" + rgb.height() + " image", 0);
+        }
     }
 
     /** The tokenized, pre-processed prompt of a request (no model work yet): positions, image tokens, layout. */
@@ -274,7 +283,7 @@ public final class Lfm2Vl implements AutoCloseable {
         for (Path p : images) {
             RgbImage rgb = ImageLoader.load(p, options.maxImagePixels());
             progress.planned(p, preprocessor.plan(rgb.width(), rgb.height()));
-            pre.add(preprocessor.preprocess(rgb));
+            pre.add(preprocess(p, rgb));
         }
         return buildPrompt(system, user, pre, tokenizer);
     }
