@@ -25,13 +25,17 @@ import picocli.CommandLine.Spec;
 @Command(name = "caption", mixinStandardHelpOptions = true,
         description = {"Caption images: each image is asked the prompt in a fresh conversation, the answer streamed to stdout "
                 + "(with several images each answer is preceded by a '==> IMAGE <==' line; --json prints one JSON object per "
-                + "image instead). Folders contribute their PNG, JPEG, BMP, GIF and WebP files, sorted by path (sub-folders "
-                + "too with --recursive). The models are loaded once.",
+                + "image instead). Folders contribute their image files by extension, sorted by path (sub-folders too with "
+                + "--recursive). The models are loaded once.",
+                "",
+                "Image formats (file name extensions): ${sys:lfm2vl.image.formats.extensions}.",
                 "",
                 "With --jsonl FILE each finished image is appended to FILE as one JSON line (path, caption, image_tokens, "
                 + "prompt_positions, generated_tokens, timings, stop_reason); a rerun with the same FILE skips the images "
                 + "already captioned there, so an interrupted batch resumes. A bad image is reported (error: PATH: ...), "
-                + "recorded with an \"error\" in FILE, skipped, and tried again on the next run.",
+                + "recorded with an \"error\" in FILE, skipped, and tried again on the next run. FILE keeps one line per "
+                + "image (a caption replaces an earlier error; a line cut short by a killed run is dropped): it is "
+                + "compacted when needed, through a temporary file and a rename, so no finished caption is ever lost.",
                 "",
                 "Progress goes to stderr: a bar on a terminal, else one line per image. Ctrl-C stops after writing what is "
                 + "finished (the image in progress is dropped).",
@@ -56,7 +60,7 @@ final class CaptionCommand implements Callable<Integer> {
     SamplingOptions sampling;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE_OR_DIR",
-            description = "Images (PNG, JPEG, BMP, GIF, WebP) or folders of images to caption.")
+            description = "Images (${sys:lfm2vl.image.formats}) or folders of images to caption.")
     List<Path> inputs;
 
     @Option(names = {"-p", "--prompt"}, paramLabel = "PROMPT", defaultValue = DEFAULT_PROMPT,
@@ -70,7 +74,8 @@ final class CaptionCommand implements Callable<Integer> {
             description = "Tokens to generate at most per image (default: ${DEFAULT-VALUE}; -1 = until the end of the answer).")
     int maxTokens;
 
-    @Option(names = {"-r", "--recursive"}, description = "Also take the images in the sub-folders of folder arguments.")
+    @Option(names = {"-r", "--recursive"}, description = "Also take the images in the sub-folders of folder arguments (symbolic links to folders are followed; "
+                    + "each real folder is listed once).")
     boolean recursive;
 
     @Option(names = "--jsonl", paramLabel = "FILE",
@@ -117,8 +122,10 @@ final class CaptionCommand implements Callable<Integer> {
                 }
             }
             if (log != null && !quiet) {
-                if (log.ignoredLines() > 0) {
-                    err.println("note: " + log.file() + ": ignored " + log.ignoredLines() + " unreadable line(s)");
+                if (log.droppedLines() > 0 || log.supersededRecords() > 0) {
+                    err.println("note: " + log.file() + ": compacted: dropped " + log.droppedLines() + " unreadable line(s) "
+                            + "(e.g. cut short by a killed run) and " + log.supersededRecords() + " older record(s) of images "
+                            + "recorded again");
                 }
                 int skipped = found.images().size() - todo.size();
                 if (skipped > 0) {
@@ -144,7 +151,7 @@ final class CaptionCommand implements Callable<Integer> {
             try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
                  VisionModel vm = vision.load(pool, model)) {
                 status.clear();
-                ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength()));
+                ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength(), err));
                 failures += batch.run(todo, conversation, settings, todo.size() == 1 ? status : Status.off());
             } finally {
                 status.clear();
@@ -254,7 +261,7 @@ final class CaptionCommand implements Callable<Integer> {
                 emit(record(image, answer, total));
                 finished++;
                 if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
-                    bar.message("note: " + image + ": the context is full (" + options.contextSize + " positions at most); raise --ctx-size");
+                    bar.message("note: " + image + ": the context is full; " + conversation.contextFullAdvice());
                 }
                 bar.finished(image, total, true);
                 bar.redraw();

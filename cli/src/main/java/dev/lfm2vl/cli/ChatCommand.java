@@ -105,7 +105,7 @@ final class ChatCommand implements Callable<Integer> {
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
              VisionModel vm = withImages ? vision.load(pool, model) : null) {
             Tokenizer tokenizer = model.tokenizer();
-            Conversation chat = new Conversation(model, tokenizer, sampling.settings(), options.contextSize(model.config().contextLength()), system);
+            Conversation chat = new Conversation(model, tokenizer, sampling.settings(), options.contextSize(model.config().contextLength(), err), system);
             Images images = vm == null ? null : new Images(vm, vision.preprocessor(vm));
             status.clear();
             if (interactive && !quiet) {

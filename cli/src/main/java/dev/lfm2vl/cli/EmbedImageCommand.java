@@ -41,7 +41,7 @@ final class EmbedImageCommand implements Callable<Integer> {
     @Mixin
     VisionOptions vision;
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The image (PNG, JPEG, BMP, GIF, WebP).")
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "The image (${sys:lfm2vl.image.formats}).")
     Path image;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "FILE.f32", description = "Where to write the embeddings.")
@@ -59,7 +59,7 @@ final class EmbedImageCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool);
              VisionModel vm = vision.load(pool, model)) {
-            ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength()));
+            ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength(), err));
             MultimodalPrompt prompt = conversation.prompt(null, LAYOUT_PROMPT, List.of(image), err);
             List<List<float[]>> embd = prompt.embed(vm);
             int dim = vm.config().projectionDim();

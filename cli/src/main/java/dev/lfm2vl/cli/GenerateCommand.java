@@ -40,7 +40,7 @@ final class GenerateCommand implements Callable<Integer> {
     VisionOptions vision;
 
     @Option(names = "--image", paramLabel = "IMAGE",
-            description = "An image to ask about (repeatable; needs --mmproj). Each goes where the prompt has <__media__>, "
+            description = "An image to ask about (${sys:lfm2vl.image.formats}; repeatable; needs --mmproj). Each goes where the prompt has <__media__>, "
                     + "or all before the prompt text if it has none.")
     List<Path> images = new ArrayList<>();
 
@@ -90,7 +90,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool)) {
             long loadNanos = System.nanoTime() - t0;
             Tokenizer tokenizer = model.tokenizer();
-            int contextSize = options.contextSize(model.config().contextLength());
+            int contextSize = options.contextSize(model.config().contextLength(), err);
             Generator.Listener listener = (id, piece) -> {
                 if (!json) {
                     out.print(piece);
@@ -120,7 +120,8 @@ final class GenerateCommand implements Callable<Integer> {
                 err.println(Timings.summary(r, loadNanos, encodeNanos));
             }
             if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
-                err.println("note: the context is full (" + contextSize + " positions); raise --ctx-size for longer answers");
+                err.println("note: the context is full (" + contextSize + " positions); for longer answers "
+                        + ModelOptions.contextFullAdvice(contextSize, model.config().contextLength()));
             }
             if (printIds) {
                 StringBuilder b = new StringBuilder();

@@ -7,6 +7,7 @@ import dev.lfm2vl.runtime.ImagePlan;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Lfm2Vl;
 import dev.lfm2vl.runtime.MultimodalPrompt;
+import dev.lfm2vl.runtime.PromptTooLongException;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.VisionModel;
 import java.io.IOException;
@@ -24,10 +25,21 @@ import java.util.function.BooleanSupplier;
 final class ImageConversation {
     private final Lfm2Vl vlm;
     private final VisionOptions options;
+    private final VisionModel vision;
+    private final int contextSize;
+    private final int modelContext;
 
     ImageConversation(Lfm2Model text, VisionModel vision, VisionOptions options, int contextSize) throws GgufFormatException {
         this.vlm = Lfm2Vl.of(text, vision, options.apiOptions(contextSize));
         this.options = options;
+        this.vision = vision;
+        this.contextSize = contextSize;
+        this.modelContext = text.config().contextLength();
+    }
+
+    /** What to do when an answer filled the context. */
+    String contextFullAdvice() {
+        return "the context holds " + contextSize + " positions; " + ModelOptions.contextFullAdvice(contextSize, modelContext);
     }
 
     /** One answer with the time spent loading, pre-processing and encoding the images (before the prefill). */
@@ -53,7 +65,7 @@ final class ImageConversation {
         try {
             return vlm.prompt(system, user, images, progress(err, Status.off()));
         } catch (IOException e) {
-            throw new UserError(e.getMessage());
+            throw new UserError(Main.describe(e));
         }
     }
 
@@ -65,9 +77,9 @@ final class ImageConversation {
             Lfm2Vl.Answer a = vlm.answer(system, user, images, settings, maxTokens, status.clearingBefore(listener), progress(err, status));
             return new Answer(a.result(), a.imageTokens(), a.encodeNanos());
         } catch (IOException e) { // unreadable image: ImageLoadException
-            throw new UserError(e.getMessage());
-        } catch (IllegalArgumentException e) { // prompt longer than the context
-            throw new UserError(e.getMessage() + "; raise --ctx-size or lower --max-image-tokens");
+            throw new UserError(Main.describe(e));
+        } catch (PromptTooLongException e) {
+            throw new UserError(ContextAdvice.message(e, options.preprocessOptions(vision), modelContext, maxTokens));
         } finally {
             status.clear();
         }

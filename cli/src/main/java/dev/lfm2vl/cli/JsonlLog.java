@@ -7,37 +7,40 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The {@code caption --jsonl} results file: one JSON object per line, only ever appended to. Opening it reads the
- * lines already there, leniently (lines that do not parse, such as the truncated last line of a killed run, are
- * ignored), to learn which images were captioned; lines with an {@code error} do not count, so those images are
- * tried again. Each {@link #append} is one write, followed by an fsync, so a finished result survives a crash.
+ * The {@code caption --jsonl} results file: one JSON object per line, one line per image. Opening it reads the lines
+ * already there ({@link JsonlRecords}) to learn which images were captioned (records with an {@code error} do not
+ * count, so those images are tried again) and, when the file is not already compact (the truncated last line of a
+ * killed run, or several records of one image from reruns), rewrites it compacted. Each {@link #append} is one write
+ * followed by an fsync, so a finished result survives a crash; an append that gives an image a second record (a
+ * retried image) marks the file for compacting again on {@link #close}. Every rewrite goes through a temporary file
+ * beside it and an atomic rename ({@link AtomicFiles}), so a kill at any moment leaves either the old file or the
+ * new one, never a half-written one, and never loses a finished caption.
  */
 final class JsonlLog implements Closeable {
     private final Path file;
-    private final FileChannel channel;
-    private final FileLock lock;
-    private final Set<Path> done;
-    private final int ignoredLines;
+    private FileChannel channel;
+    private FileLock lock;
+    private final JsonlRecords records;
+    /** Whether the file holds more than one record of some image (appended this run). */
+    private boolean needsCompacting;
 
-    private JsonlLog(Path file, FileChannel channel, FileLock lock, Set<Path> done, int ignoredLines) {
+    private JsonlLog(Path file, FileChannel channel, FileLock lock, JsonlRecords records) {
         this.file = file;
         this.channel = channel;
         this.lock = lock;
-        this.done = done;
-        this.ignoredLines = ignoredLines;
+        this.records = records;
     }
 
-    /** Opens (creating it if needed) {@code file} for appending, after reading what it already holds. */
+    /** Opens (creating it if needed) {@code file} for appending, after reading what it holds and compacting it. */
     static JsonlLog open(Path file) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) {
@@ -47,8 +50,9 @@ final class JsonlLog implements Closeable {
             throw new UserError(file + ": is a folder (--jsonl needs a file)");
         }
         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        JsonlLog log = null;
         try {
-            FileLock lock = channel.tryLock();
+            FileLock lock = tryLock(channel);
             if (lock == null) {
                 throw new UserError(file + ": in use by another caption run");
             }
@@ -61,28 +65,54 @@ final class JsonlLog implements Closeable {
                 // read it all
             }
             byte[] bytes = buf.array();
-            Set<Path> done = new HashSet<>();
-            int ignored = 0;
-            for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                Map<String, Object> o = parseObject(line.strip());
-                if (o == null) {
-                    ignored++;
-                } else if (o.get("path") instanceof String p && !o.containsKey("error") && o.get("caption") instanceof String) {
-                    done.add(ImageFinder.key(Path.of(p)));
-                }
+            JsonlRecords records = JsonlRecords.parse(new String(bytes, StandardCharsets.UTF_8));
+            log = new JsonlLog(file, channel, lock, records);
+            if (!Arrays.equals(records.bytes(), bytes)) {
+                log.rewrite();
             }
-            channel.position(channel.size());
-            if (bytes.length > 0 && bytes[bytes.length - 1] != '\n') {
-                // a line cut short by a killed run: the next record starts on a line of its own
-                write(channel, new byte[] {'\n'});
-            }
-            return new JsonlLog(file, channel, lock, done, ignored);
+            log.channel.position(log.channel.size());
+            return log;
         } catch (IOException | RuntimeException e) {
+            if (log != null) {
+                log.channel.close(); // the channel of the rewritten file, if the rewrite got that far
+            }
             channel.close();
             throw e;
+        }
+    }
+
+    /**
+     * Replaces the file with the compacted records (temporary file + atomic rename), then appends to the new file,
+     * locked before the old one's lock is let go. Through a link, the link's target is replaced.
+     */
+    private void rewrite() throws IOException {
+        Path target = file.toRealPath();
+        AtomicFiles.write(target, records.bytes());
+        FileChannel fresh = FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileLock freshLock;
+        try {
+            freshLock = tryLock(fresh);
+        } catch (IOException | RuntimeException e) {
+            fresh.close();
+            throw e;
+        }
+        if (freshLock == null) { // another run opened the new file in the moment between the rename and this lock
+            fresh.close();
+            throw new UserError(file + ": in use by another caption run");
+        }
+        FileChannel old = channel;
+        channel = fresh;
+        lock = freshLock;
+        old.close(); // releases the old file's lock
+        needsCompacting = false;
+    }
+
+    /** The file's lock, or null when another run holds it (in this JVM too: the JDK throws for that case). */
+    private static FileLock tryLock(FileChannel channel) throws IOException {
+        try {
+            return channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            return null;
         }
     }
 
@@ -92,21 +122,25 @@ final class JsonlLog implements Closeable {
 
     /** Whether {@code image} already has a caption in the file. */
     boolean isDone(Path image) {
-        return done.contains(ImageFinder.key(image));
+        return records.isCaptioned(image);
     }
 
-    /** Lines of the file that were not JSON objects and were ignored. */
-    int ignoredLines() {
-        return ignoredLines;
+    /** Lines dropped when the file was opened because they were not JSON objects (a line cut short by a kill). */
+    int droppedLines() {
+        return records.unreadable();
+    }
+
+    /** Records dropped when the file was opened because their image had another record that counts more. */
+    int supersededRecords() {
+        return records.superseded();
     }
 
     /** Appends one record as a line, in one write, and forces it to disk. */
     void append(Map<String, Object> record) throws IOException {
-        write(channel, (line(record) + "\n").getBytes(StandardCharsets.UTF_8));
+        String line = line(record);
+        write(channel, (line + "\n").getBytes(StandardCharsets.UTF_8));
         channel.force(false);
-        if (record.get("path") instanceof String p && !record.containsKey("error")) {
-            done.add(ImageFinder.key(Path.of(p)));
-        }
+        needsCompacting |= records.add(line, record);
     }
 
     private static void write(FileChannel channel, byte[] bytes) throws IOException {
@@ -116,12 +150,19 @@ final class JsonlLog implements Closeable {
         }
     }
 
+    /** Compacts the file if this run gave an image a second record, then lets it go. */
     @Override
     public void close() throws IOException {
         try {
-            lock.release();
+            if (needsCompacting) {
+                rewrite();
+            }
         } finally {
-            channel.close();
+            try {
+                lock.release();
+            } finally {
+                channel.close();
+            }
         }
     }
 

@@ -49,7 +49,7 @@ final class LogitsCommand implements Callable<Integer> {
             if (tokens.length > model.config().contextLength()) {
                 throw new UserError(tokens.length + " tokens exceed the model's context of " + model.config().contextLength());
             }
-            Lfm2State state = model.newState(Math.min(Math.max(options.contextSize, tokens.length), model.config().contextLength()));
+            Lfm2State state = model.newState(Math.min(Math.max(options.requestedContextSize(), tokens.length), model.config().contextLength()));
             float[] logits = new float[tokens.length * vocab];
             if (decode) {
                 float[] row = new float[vocab];

@@ -2,6 +2,8 @@ package dev.lfm2vl.cli;
 
 import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ContextFullException;
+import dev.lfm2vl.runtime.ImageFormats;
+import dev.lfm2vl.runtime.ImageMemoryException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -34,6 +36,14 @@ public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
+
+    /** Help texts name the image formats as ${sys:lfm2vl.image.formats}: from the one list the loader and folder scans use. */
+    static final String IMAGE_FORMATS_PROPERTY = "lfm2vl.image.formats";
+
+    static {
+        System.setProperty(IMAGE_FORMATS_PROPERTY, ImageFormats.names());
+        System.setProperty(IMAGE_FORMATS_PROPERTY + ".extensions", ImageFormats.describe());
+    }
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of errors.")
     boolean debug;
@@ -108,7 +118,9 @@ public final class Main implements Runnable {
         return switch (e) {
             case NoSuchFileException n -> n.getFile() + ": no such file";
             case AccessDeniedException a -> a.getFile() + ": permission denied";
-            case OutOfMemoryError o -> "out of memory (" + o.getMessage() + "); try a smaller --ctx-size or a larger -Xmx";
+            case OutOfMemoryError o -> "out of memory (" + o.getMessage() + "); try a smaller --ctx-size or a larger heap ("
+                    + "LFM2VL_JAVA_OPTS=-Xmx" + (Runtime.getRuntime().maxMemory() / (1L << 30) + 2) + "g)";
+            case ImageMemoryException m -> m.getMessage() + "; raise it with LFM2VL_JAVA_OPTS=-Xmx" + m.suggestedHeapGigabytes() + "g";
             default -> {
                 String m = e.getMessage();
                 yield m == null || m.isBlank() ? e.getClass().getSimpleName() : m.replace('\n', ' ');

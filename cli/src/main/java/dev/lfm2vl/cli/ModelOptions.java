@@ -6,6 +6,7 @@ import dev.lfm2vl.runtime.hub.HubException;
 import dev.lfm2vl.runtime.hub.HubModelRef;
 import dev.lfm2vl.runtime.hub.ModelDownloader;
 import dev.lfm2vl.runtime.hub.ResolvedModel;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -32,9 +33,13 @@ final class ModelOptions {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default and most: all ${sys:lfm2vl.cores} cores).")
     Integer threads;
 
-    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "4096",
-            description = "Context size in positions, i.e. the KV cache (default: ${DEFAULT-VALUE}, at most the model's context).")
-    int contextSize;
+    static final int DEFAULT_CONTEXT_SIZE = 4096;
+
+    /** -c as given, null when not given ({@link #DEFAULT_CONTEXT_SIZE}): only a given -c is warned about when capped. */
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N",
+            description = "Context size in positions, i.e. the KV cache (default: " + DEFAULT_CONTEXT_SIZE + "; at most the "
+                    + "model's context: more is capped to it, with a warning).")
+    Integer contextSize;
 
     static {
         System.setProperty("lfm2vl.cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
@@ -54,12 +59,32 @@ final class ModelOptions {
         return Parallel.create(threadCount());
     }
 
-    /** The context size, at most the model's maximum. */
-    int contextSize(int modelContext) {
-        if (contextSize < 1) {
-            throw new UserError("--ctx-size must be at least 1, got " + contextSize);
+    /** The context size asked for: -c, else the default. */
+    int requestedContextSize() {
+        int n = contextSize == null ? DEFAULT_CONTEXT_SIZE : contextSize;
+        if (n < 1) {
+            throw new UserError("--ctx-size must be at least 1, got " + n);
         }
-        return Math.min(contextSize, modelContext);
+        return n;
+    }
+
+    /**
+     * The context size, at most the model's maximum; a -c over it gets a warning on {@code err}, since the advice
+     * to raise -c can only be followed up to there.
+     */
+    int contextSize(int modelContext, PrintWriter err) {
+        int n = requestedContextSize();
+        if (n > modelContext && contextSize != null) {
+            err.println("warning: --ctx-size " + n + " is more than the model's context: using " + modelContext + " positions");
+            err.flush();
+        }
+        return Math.min(n, modelContext);
+    }
+
+    /** What to do about a full context of {@code contextSize} positions: raise -c while the model allows it. */
+    static String contextFullAdvice(int contextSize, int modelContext) {
+        return contextSize < modelContext ? "raise --ctx-size (the model allows " + modelContext + ")"
+                : contextSize + " positions is the model's maximum";
     }
 
     /** The text model path: {@code -m}, else downloaded from the hub (with a progress bar on stderr). */

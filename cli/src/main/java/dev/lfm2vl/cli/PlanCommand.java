@@ -62,7 +62,7 @@ final class PlanCommand implements Callable<Integer> {
     @Mixin
     VisionOptions vision;
 
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Images to plan (PNG, JPEG, BMP, GIF, WebP).")
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Images to plan (${sys:lfm2vl.image.formats}).")
     List<Path> images;
 
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL.gguf",
@@ -140,7 +140,7 @@ final class PlanCommand implements Callable<Integer> {
             try {
                 rgb = ImageLoader.load(image);
             } catch (ImageLoadException e) {
-                err.println("error: " + e.getMessage());
+                err.println("error: " + Main.describe(e));
                 err.flush();
                 Map<String, Object> e1 = new LinkedHashMap<>();
                 e1.put("path", image.toString());

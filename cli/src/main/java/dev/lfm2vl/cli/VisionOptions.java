@@ -30,11 +30,16 @@ final class VisionOptions {
     PreprocessMode preprocess;
 
     @Option(names = "--min-image-tokens", paramLabel = "N", defaultValue = "64",
-            description = "Fewest image tokens for a single image or thumbnail (default: ${DEFAULT-VALUE}).")
+            description = "Fewest image tokens for an unsplit image or the thumbnail of a split one (default: ${DEFAULT-VALUE}).")
     int minImageTokens;
 
+    // Honest about its reach: it is the smart-resize budget of one picture (and, in hf mode, the size over which images
+    // are split), not a cap on the image's tokens: tiles come on top, and each side is at least 32 px.
     @Option(names = "--max-image-tokens", paramLabel = "N", defaultValue = "256",
-            description = "Most image tokens for a single image or thumbnail (default: ${DEFAULT-VALUE}).")
+            description = "Image-token budget of an unsplit image or of the thumbnail of a split one (default: "
+                    + "${DEFAULT-VALUE}); it does not limit the tiles (512 px, 256 tokens each, up to 10: see "
+                    + "--no-image-split), and very long thin images exceed it (each side is at least 32 px). "
+                    + "'lfm2vl plan' shows the tokens an image takes.")
     int maxImageTokens;
 
     @Option(names = "--no-image-split", description = "Never split large images into 512-px tiles (llama.cpp itself always splits).")
@@ -122,14 +127,16 @@ final class VisionOptions {
 
     /** A pre-processor configured from the projector's mean/std and these options. */
     ImagePreprocessor preprocessor(VisionModel vision) {
+        return new ImagePreprocessor(preprocessOptions(vision));
+    }
+
+    /** The pre-processing options: the projector's mean/std and patch shapes, and these options. */
+    ImagePreprocessor.Options preprocessOptions(VisionModel vision) {
         if (minImageTokens < 1 || maxImageTokens < minImageTokens) {
             throw new UserError("need 1 <= --min-image-tokens <= --max-image-tokens, got " + minImageTokens + " and " + maxImageTokens);
         }
         ImagePreprocessor.Options o = vision.preprocessOptions(preprocess).withImageTokens(minImageTokens, maxImageTokens);
-        if (noImageSplit) {
-            o = o.withImageSplitting(false);
-        }
-        return new ImagePreprocessor(o);
+        return noImageSplit ? o.withImageSplitting(false) : o;
     }
 
     /**
@@ -141,12 +148,16 @@ final class VisionOptions {
         try {
             rgb = ImageLoader.load(image, maxImagePixels);
         } catch (ImageLoadException e) {
-            throw new UserError(e.getMessage());
+            throw new UserError(Main.describe(e));
         }
         if (verbose) {
             err.println("image " + image + ": " + pre.plan(rgb.width(), rgb.height()).describe());
             err.flush();
         }
-        return pre.preprocess(rgb);
+        try {
+            return pre.preprocess(rgb);
+        } catch (OutOfMemoryError e) {
+            throw new UserError(Main.describe(ImageLoader.outOfMemory(image, "pre-process a " + rgb.width() + "x" + rgb.height() + " image", 0)));
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.lfm2vl.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lfm2vl.loader.Fixtures;
 import dev.lfm2vl.loader.Json;
+import dev.lfm2vl.runtime.ImageFormats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -17,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,7 +103,7 @@ class CaptionBatchTest {
         assertEquals(0, headers(second), "done images are skipped: " + second.out());
         assertTrue(second.err().contains("skipping 2 of 4"), second.err());
         assertTrue(second.err().contains("error: " + corrupt + ": "), "failed images are tried again: " + second.err());
-        assertEquals(6, Files.readAllLines(log).size());
+        assertEquals(records, jsonl(log), "one record per image: the new errors replace the old ones");
 
         Files.write(corrupt, good);
         Files.delete(huge);
@@ -110,13 +113,15 @@ class CaptionBatchTest {
         assertTrue(third.out().contains("==> " + corrupt + " <=="), third.out());
         assertEquals("", third.err(), "--quiet: no progress, no notes");
         List<Map<String, Object>> after = jsonl(log);
-        assertEquals(7, after.size());
-        assertEquals(corrupt.toString(), after.get(6).get("path"));
-        assertEquals(records.get(0).get("caption"), after.get(6).get("caption"));
+        assertEquals(4, after.size(), "each image keeps its place; the caption replaces the error");
+        assertEquals(records.subList(0, 2), after.subList(0, 2));
+        assertEquals(corrupt.toString(), after.get(2).get("path"));
+        assertEquals(records.get(0).get("caption"), after.get(2).get("caption"));
+        assertEquals(records.get(3), after.get(3), "the error of an image not in this run is kept");
     }
 
     @Test
-    void aTruncatedLastLineIsIgnoredAndTheNextRecordStartsOnANewLine(@TempDir Path dir) throws IOException {
+    void aTruncatedLastLineIsDroppedOnResumeAndTheFileStaysValidJsonl(@TempDir Path dir) throws IOException {
         Path a = copyImage("img_64x48.png", dir.resolve("imgs/a.png"));
         Path b = copyImage("img_64x48.png", dir.resolve("imgs/b.png"));
         Path log = dir.resolve("out.jsonl");
@@ -125,14 +130,56 @@ class CaptionBatchTest {
         CliRun r = caption("--jsonl", log.toString(), dir.resolve("imgs").toString());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals(List.of("==> " + b + " <=="), r.out().lines().filter(l -> l.startsWith("==> ")).toList());
-        assertTrue(r.err().contains("ignored 1 unreadable line"), r.err());
+        assertTrue(r.err().contains("dropped 1 unreadable line"), r.err());
         List<String> lines = Files.readAllLines(log);
-        assertEquals(3, lines.size(), lines.toString());
-        assertEquals(done.strip(), lines.get(0), "earlier lines are never rewritten");
-        assertNull(JsonlLog.parseObject(lines.get(1)));
-        Map<String, Object> rec = Json.object(Json.parse(lines.get(2)));
+        assertEquals(2, lines.size(), lines.toString());
+        assertEquals(done.strip(), lines.get(0), "finished lines are kept byte for byte");
+        Map<String, Object> rec = Json.object(Json.parse(lines.get(1)));
         assertEquals(b.toString(), rec.get("path"));
         assertEquals(RECORD_KEYS, List.copyOf(rec.keySet()));
+    }
+
+    @Test
+    void aRerunCompactsTheJsonlToOneRecordPerImageKeepingEveryFinishedCaptionByteForByte(@TempDir Path dir) throws IOException {
+        Path a = copyImage("img_64x48.png", dir.resolve("imgs/a.png"));
+        Path b = copyImage("img_64x48.png", dir.resolve("imgs/b.png"));
+        Path c = copyImage("img_64x48.png", dir.resolve("imgs/c.png"));
+        Path gone = dir.resolve("elsewhere/gone.png"); // not in this run
+        String captionA = "{\"path\":\"" + a + "\",\"caption\":\"earlier \\u00e9\\n\",\"stop_reason\":\"token_limit\"}";
+        String captionC = "{\"path\":\"" + c + "\",\"caption\":\"c before\",\"stop_reason\":\"eos\"}";
+        String errorB = "{\"path\":\"" + b + "\",\"error\":\"corrupt or unreadable image\"}";
+        String errorC = "{\"path\":\"" + c + "\",\"error\":\"a later failure does not undo a caption\"}";
+        String goneFirst = "{\"path\":\"" + gone + "\",\"error\":\"first\"}";
+        String goneLatest = "{\"path\":\"" + gone + "\",\"error\":\"latest\"}";
+        Path log = dir.resolve("out.jsonl");
+        Files.writeString(log, String.join("\n", captionA, errorB, goneFirst, captionC, "{\"path\":\"" + b, errorB, errorC,
+                goneLatest, "", errorB) + "\n{\"path\":\"" + b + "\",\"capt");
+
+        CliRun r = caption("--jsonl", log.toString(), dir.resolve("imgs").toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(List.of("==> " + b + " <=="), r.out().lines().filter(l -> l.startsWith("==> ")).toList(),
+                "only the image that failed before is captioned again");
+        assertTrue(r.err().contains("compacted: dropped 2 unreadable line(s)") && r.err().contains("and 4 older record(s)"), r.err());
+
+        List<String> lines = Files.readAllLines(log);
+        assertEquals(4, lines.size(), lines.toString());
+        assertEquals(captionA, lines.get(0), "a finished caption is kept byte for byte");
+        Map<String, Object> recB = Json.object(Json.parse(lines.get(1)));
+        assertEquals(b.toString(), recB.get("path"));
+        assertEquals(RECORD_KEYS, List.copyOf(recB.keySet()), "the retried image's caption replaces its errors");
+        assertEquals(goneLatest, lines.get(2), "an image not in this run keeps its latest error");
+        assertEquals(captionC, lines.get(3));
+        assertTrue(Files.readString(log).endsWith("\n"));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of("imgs", "out.jsonl"), files.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no temporary file is left beside the results");
+        }
+
+        byte[] compact = Files.readAllBytes(log);
+        CliRun again = caption("--jsonl", log.toString(), dir.resolve("imgs").toString());
+        assertEquals(0, again.exitCode(), again.err());
+        assertFalse(again.err().contains("compacted"), again.err());
+        assertArrayEquals(compact, Files.readAllBytes(log), "a compact file is left as it is");
     }
 
     @Test
@@ -151,6 +198,27 @@ class CaptionBatchTest {
         CliRun deep = caption("--recursive", "--json", dir.resolve("sub").toString());
         assertEquals(0, deep.exitCode(), deep.err());
         assertEquals(nested.toString(), Json.object(Json.parse(deep.out().strip())).get("path"));
+    }
+
+    @Test
+    void aTiffInAFolderIsCaptioned(@TempDir Path dir) throws IOException {
+        Path tif = dir.resolve("scan.tif");
+        assertTrue(ImageIO.write(ImageIO.read(Fixtures.dir().resolve("images/img_64x48.png").toFile()), "tiff", tif.toFile()));
+        Files.writeString(dir.resolve("notes.txt"), "not an image");
+        CliRun r = caption("--json", "--quiet", dir.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(tif.toString(), Json.object(Json.parse(r.out().strip())).get("path"));
+    }
+
+    @Test
+    void captionHelpListsTheImageFormatsTheFolderScanTakes() {
+        CliRun r = CliRun.of("caption", "--help");
+        assertEquals(0, r.exitCode(), r.err());
+        String help = r.out().replaceAll("\\s+", " ");
+        assertTrue(help.contains("Image formats (file name extensions): " + ImageFormats.describe() + "."), help);
+        assertTrue(help.contains("TIFF (tif, tiff)"), help);
+        assertTrue(help.contains("Images (" + ImageFormats.names() + ")"), help);
+        assertFalse(help.contains("${sys:"), "every variable is resolved: " + help);
     }
 
     @Test

@@ -6,6 +6,7 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.awt.image.SampleModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,12 +15,14 @@ import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.FileImageInputStream;
 import javax.imageio.stream.ImageInputStream;
 
 /**
- * Loads an image file as 8-bit RGB through {@code javax.imageio}: PNG, JPEG, BMP, GIF (first frame) from the JDK,
- * WebP through the TwelveMonkeys plugin on the class path.
+ * Loads an image file as 8-bit RGB through {@code javax.imageio}, in the {@link ImageFormats}: PNG, JPEG, BMP, GIF
+ * (first frame), TIFF (first page) from the JDK, WebP through the TwelveMonkeys plugin on the class path. The reader
+ * is chosen by the file's content, not its name.
  *
  * <p>Conversion follows llama.cpp, which decodes with stb_image asking for 3 channels:
  * <ul>
@@ -32,8 +35,8 @@ import javax.imageio.stream.ImageInputStream;
  *   <li>palette images use their palette RGB (palette alpha dropped); colour samples are taken as stored, no ICC
  *       colour management and no EXIF orientation (stb does neither).</li>
  * </ul>
- * The header is read first and an image with more than {@code maxPixels} pixels is rejected before any pixel
- * data is decoded. The file is opened read-only. Every failure is an {@link ImageLoadException} with a one-line
+ * The header is read first and an image with more than {@code maxPixels} pixels, or needing more memory than the
+ * JVM has free ({@link ImageMemoryException}), is rejected before any pixel data is decoded. The file is opened read-only. Every failure is an {@link ImageLoadException} with a one-line
  * message.
  */
 public final class ImageLoader {
@@ -64,17 +67,22 @@ public final class ImageLoader {
         if (!Files.isReadable(file)) {
             throw fail(file, "file is not readable");
         }
+        // what is known of the image when something fails: for the out-of-memory message
+        String format = "image";
+        int w = 0;
+        int h = 0;
+        long needed = 0;
         try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw fail(file, "unsupported or unrecognised image format");
+                throw fail(file, "unsupported or unrecognised image format (readable: " + ImageFormats.names() + ")");
             }
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
-                String format = reader.getFormatName().toUpperCase(java.util.Locale.ROOT);
-                int w = reader.getWidth(0);
-                int h = reader.getHeight(0);
+                format = reader.getFormatName().toUpperCase(java.util.Locale.ROOT);
+                w = reader.getWidth(0);
+                h = reader.getHeight(0);
                 if (w <= 0 || h <= 0) {
                     throw fail(file, format + " header declares an empty image (" + w + "x" + h + ")");
                 }
@@ -84,6 +92,8 @@ public final class ImageLoader {
                     throw fail(file, String.format(java.util.Locale.ROOT, "%s image is %dx%d = %d pixels, over the limit of %d pixels",
                             format, w, h, pixels, limit));
                 }
+                needed = decodeBytes(reader, pixels);
+                checkHeap(file, format, w, h, needed);
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((src, warning) -> warnings.add(warning));
                 BufferedImage img = reader.read(0);
@@ -102,10 +112,75 @@ public final class ImageLoader {
         } catch (ImageLoadException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
+            if (causedByOutOfMemory(e)) { // the JDK's PNG reader wraps any Throwable, OutOfMemoryError too, in an IIOException
+                throw outOfMemory(file, decoding(format, w, h), needed);
+            }
             throw fail(file, "corrupt or unreadable image: " + reason(e));
         } catch (OutOfMemoryError e) {
-            throw fail(file, "not enough memory to decode the image (raise -Xmx or lower the pixel limit)");
+            throw outOfMemory(file, decoding(format, w, h), needed);
         }
+    }
+
+    /**
+     * Heap bytes decoding a {@code pixels}-pixel image takes at its peak: the decoded image as the reader stores it
+     * (its raw type's bytes per pixel; 4 when it does not say) and the RGB copy (3). Pre-processing afterwards needs
+     * less: the decoded image is garbage by then, and the resized copies are no larger than the RGB one.
+     */
+    static long decodeBytes(ImageReader reader, long pixels) {
+        long bytesPerPixel = 4;
+        try {
+            ImageTypeSpecifier raw = reader.getRawImageType(0);
+            if (raw != null) {
+                SampleModel sm = raw.getSampleModel();
+                bytesPerPixel = Math.max(1, DataBuffer.getDataTypeSize(sm.getDataType()) / 8 * (long) sm.getNumDataElements());
+            }
+        } catch (IOException | RuntimeException e) {
+            // keep the guess: the header was read, the image may still decode
+        }
+        return pixels * (bytesPerPixel + 3);
+    }
+
+    /**
+     * Refuses, before any pixel is decoded, an image that needs more than the free heap: decoding it would end in an
+     * OutOfMemoryError after a long wait, or leave too little for the rest. Garbage counts as used until collected,
+     * so a collection is asked for before refusing.
+     */
+    private static void checkHeap(Path file, String format, int w, int h, long needed) throws ImageMemoryException {
+        if (needed <= freeHeap()) {
+            return;
+        }
+        System.gc();
+        if (needed > freeHeap()) {
+            throw outOfMemory(file, decoding(format, w, h), needed);
+        }
+    }
+
+    private static String decoding(String format, int w, int h) {
+        return w > 0 && h > 0 ? "decode a " + w + "x" + h + " " + format + " image" : "decode the image";
+    }
+
+    /** Heap bytes the JVM can still allocate: its limit less what is in use. */
+    static long freeHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /**
+     * The error for an image that needs more memory than the JVM has to do {@code what} (e.g. "pre-process a 9000x9000
+     * image"), {@code needed} bytes (0: unknown); for callers that catch an OutOfMemoryError after loading too.
+     */
+    public static ImageMemoryException outOfMemory(Path file, String what, long needed) {
+        return new ImageMemoryException("cannot load image " + file + ": ", what, needed, Runtime.getRuntime().maxMemory(), freeHeap());
+    }
+
+    /** Whether {@code e} or one of its causes is an OutOfMemoryError. */
+    static boolean causedByOutOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Converts a decoded image to 8-bit RGB with the rules in the class comment. */

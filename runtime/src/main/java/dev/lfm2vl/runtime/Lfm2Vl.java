@@ -215,7 +215,8 @@ public final class Lfm2Vl implements AutoCloseable {
      * during the prefill (between layers) and before each token: a stop before the first token returns a
      * {@link Generator.StopReason#CANCELLED} result with no tokens.
      *
-     * @throws IllegalArgumentException if the prompt does not fit the context or its markers do not match the images
+     * @throws PromptTooLongException   if the prompt does not fit the context
+     * @throws IllegalArgumentException if the prompt's markers do not match the images
      * @throws ImageLoadException       if an image cannot be read
      */
     public Answer answer(String system, String user, List<Path> images, Sampler.Settings sampling, int maxTokens,
@@ -223,8 +224,8 @@ public final class Lfm2Vl implements AutoCloseable {
         long t0 = System.nanoTime();
         MultimodalPrompt request = prompt(system, user, images, progress);
         if (request.positions() > state.capacity()) {
-            throw new IllegalArgumentException("the prompt takes " + request.positions() + " positions (" + request.imageTokens()
-                    + " for images) but the context holds " + state.capacity());
+            throw new PromptTooLongException(request.positions(), request.imageTokens(), state.capacity(),
+                    request.images().stream().map(PreprocessedImage::plan).toList());
         }
         List<List<float[]>> embeddings;
         try {
@@ -256,7 +257,16 @@ public final class Lfm2Vl implements AutoCloseable {
         if (vision == null) {
             throw new IllegalStateException("images need a vision projector: load with an mmproj");
         }
-        return preprocessor.preprocess(ImageLoader.load(image, options.maxImagePixels()));
+        return preprocess(image, ImageLoader.load(image, options.maxImagePixels()));
+    }
+
+    /** Pre-processes a loaded image; running out of memory is an {@link ImageMemoryException}, not a crash. */
+    private PreprocessedImage preprocess(Path image, RgbImage rgb) throws ImageMemoryException {
+        try {
+            return preprocessor.preprocess(rgb);
+        } catch (OutOfMemoryError e) {
+            throw ImageLoader.outOfMemory(image, "pre-process a " + rgb.width() + "x" + rgb.height() + " image", 0);
+        }
     }
 
     /** The tokenized, pre-processed prompt of a request (no model work yet): positions, image tokens, layout. */
@@ -273,7 +283,7 @@ public final class Lfm2Vl implements AutoCloseable {
         for (Path p : images) {
             RgbImage rgb = ImageLoader.load(p, options.maxImagePixels());
             progress.planned(p, preprocessor.plan(rgb.width(), rgb.height()));
-            pre.add(preprocessor.preprocess(rgb));
+            pre.add(preprocess(p, rgb));
         }
         return buildPrompt(system, user, pre, tokenizer);
     }

@@ -84,6 +84,45 @@ class ImageLoaderTest {
     }
 
     @Test
+    void loadsTiffExactly() throws IOException {
+        assertPattern(ImageLoader.load(write(pattern(BufferedImage.TYPE_INT_RGB), "tiff", "a.tif")), 0);
+    }
+
+    @Test
+    void everySupportedExtensionHasAnImageIoReader() {
+        for (String ext : ImageFormats.extensions()) {
+            assertTrue(ImageIO.getImageReadersBySuffix(ext).hasNext(), "no javax.imageio reader for ." + ext);
+        }
+        assertTrue(ImageFormats.hasImageExtension(Path.of("scan.TIFF")));
+        assertFalse(ImageFormats.hasImageExtension(Path.of("notes.txt")));
+        assertEquals("PNG, JPEG, BMP, GIF, TIFF and WebP", ImageFormats.names());
+    }
+
+    @Test
+    void anOutOfMemoryErrorTheReaderWrapsIsReportedAsMemoryNotAsACorruptImage() {
+        // the JDK's PNG reader turns any Throwable into IIOException("Caught exception during read: ", cause)
+        Exception wrapped = new javax.imageio.IIOException("Caught exception during read: ", new OutOfMemoryError("Java heap space"));
+        assertTrue(ImageLoader.causedByOutOfMemory(wrapped));
+        assertFalse(ImageLoader.causedByOutOfMemory(new javax.imageio.IIOException("Error reading PNG image data")));
+        ImageMemoryException e = new ImageMemoryException("cannot load image p.png: ", "decode a 30000x30000 PNG image",
+                5_400L << 20, 1L << 30, 1L << 30);
+        assertEquals("cannot load image p.png: not enough memory to decode a 30000x30000 PNG image (needs ~5400 MB; the JVM "
+                + "has 1024 MB)", e.getMessage());
+        assertEquals(7, e.suggestedHeapGigabytes(), "5400 MB with a quarter to spare, in whole gigabytes");
+    }
+
+    @Test
+    void decodingIsEstimatedFromTheReadersRawTypeBeforeAnyPixelIsRead() throws IOException {
+        Path p = write(pattern(BufferedImage.TYPE_INT_RGB), "png", "a.png");
+        try (var in = ImageIO.createImageInputStream(p.toFile())) {
+            var reader = ImageIO.getImageReaders(in).next();
+            reader.setInput(in);
+            assertEquals(1000L * (3 + 3), ImageLoader.decodeBytes(reader, 1000), "8-bit RGB: 3 bytes decoded + 3 as RGB");
+            reader.dispose();
+        }
+    }
+
+    @Test
     void loadsJpegApproximately() throws IOException {
         // JPEG is lossy (and chroma-subsampled): solid 16x16 blocks stay close to their colour
         BufferedImage img = new BufferedImage(32, 16, BufferedImage.TYPE_INT_RGB);
