@@ -8,6 +8,7 @@ import static dev.lfm2vl.kernels.QuantMath.lo;
 import static dev.lfm2vl.kernels.QuantMath.storeN;
 import static dev.lfm2vl.kernels.Vec.BN;
 import static dev.lfm2vl.kernels.Vec.F;
+import static dev.lfm2vl.kernels.Vec.L;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -158,9 +159,12 @@ final class KQuantKernels {
             }
         }
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int steps = 32 / BN;
+        // L columns per pass. At 128 bits a BN-byte load feeds two float vectors; taking only its first part (and
+        // loading again 4 bytes on) keeps one part per body, inside C2's node budget: the last load of a ql or qh
+        // row reads 4 bytes past it, still inside the 210-byte super-block.
+        int steps = 32 / L;
         for (int unit = 0; unit < 4 * steps; unit++) {
-            int nr = unit / steps, l = (unit % steps) * BN;
+            int nr = unit / steps, l = (unit % steps) * L;
             int n = nr >> 1, r = nr & 1, sh = 4 * r;
             long qlOff = 64L * n + l, hOff = 128 + 32L * n + l;
             int sc = 8 * n + 4 * r + l / 16;
@@ -173,11 +177,6 @@ final class KQuantKernels {
                 IntVector hh = Vec.ipart(h, 0);
                 a0 = q6part(Vec.ipart(q0, 0), hh, sh, sh, x, k, 0).fma(d0, a0);
                 a1 = q6part(Vec.ipart(q1, 0), hh, sh, sh + 2, x, k + 32, 0).fma(d1, a1);
-                if (Vec.PARTS > 1) {
-                    hh = Vec.ipart(h, 1);
-                    a0 = q6part(Vec.ipart(q0, 1), hh, sh, sh, x, k, 1).fma(d0, a0);
-                    a1 = q6part(Vec.ipart(q1, 1), hh, sh, sh + 2, x, k + 32, 1).fma(d1, a1);
-                }
             }
         }
         return Vec.sum(a0.add(a1));
