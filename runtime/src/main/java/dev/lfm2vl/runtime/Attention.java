@@ -1,5 +1,6 @@
 package dev.lfm2vl.runtime;
 
+import dev.lfm2vl.kernels.Linear;
 import dev.lfm2vl.kernels.AttentionKernel;
 import dev.lfm2vl.kernels.Norms;
 import dev.lfm2vl.kernels.Parallel;
@@ -49,12 +50,12 @@ final class Attention implements Lfm2Model.Mixer {
         int d = c.dim();
         int kvDim = c.kvHeads(layer) * c.headDim();
         return new Attention(c, layer,
-                Lfm2Model.matrix(gguf, p + "attn_q.weight", d, c.heads() * c.headDim()),
-                Lfm2Model.matrix(gguf, p + "attn_k.weight", d, kvDim),
-                Lfm2Model.matrix(gguf, p + "attn_v.weight", d, kvDim),
-                Lfm2Model.matrix(gguf, p + "attn_output.weight", c.heads() * c.headDim(), d),
-                Lfm2Model.vector(gguf, p + "attn_q_norm.weight", c.headDim()),
-                Lfm2Model.vector(gguf, p + "attn_k_norm.weight", c.headDim()), rope, pool);
+                GgufWeights.matrix(gguf, p + "attn_q.weight", d, c.heads() * c.headDim()),
+                GgufWeights.matrix(gguf, p + "attn_k.weight", d, kvDim),
+                GgufWeights.matrix(gguf, p + "attn_v.weight", d, kvDim),
+                GgufWeights.matrix(gguf, p + "attn_output.weight", c.heads() * c.headDim(), d),
+                GgufWeights.vector(gguf, p + "attn_q_norm.weight", c.headDim()),
+                GgufWeights.vector(gguf, p + "attn_k_norm.weight", c.headDim()), rope, pool);
     }
 
     @Override
@@ -62,9 +63,9 @@ final class Attention implements Lfm2Model.Mixer {
         int qDim = heads * headDim;
         int kvDim = kvHeads * headDim;
         int pos = s.position;
-        Lfm2Model.linear(wq, in, tokens, s.q, pool);
-        Lfm2Model.linear(wk, in, tokens, s.k, pool);
-        Lfm2Model.linear(wv, in, tokens, s.v, pool);
+        Linear.apply(wq, in, tokens, s.q, pool);
+        Linear.apply(wk, in, tokens, s.k, pool);
+        Linear.apply(wv, in, tokens, s.v, pool);
         for (int t = 0; t < tokens; t++) {
             Norms.rmsNormHeads(s.q, t * qDim, qNorm, s.q, t * qDim, heads, headDim, eps);
             Norms.rmsNormHeads(s.k, t * kvDim, kNorm, s.k, t * kvDim, kvHeads, headDim, eps);
@@ -81,7 +82,7 @@ final class Attention implements Lfm2Model.Mixer {
         } finally {
             task.clear();
         }
-        Lfm2Model.linear(wo, s.gated, tokens, out, pool);
+        Linear.apply(wo, s.gated, tokens, out, pool);
     }
 
     /** Query heads of KV group {@code index}, with that group's scratch region. */

@@ -2,6 +2,7 @@ package dev.lfm2vl.runtime;
 
 import dev.lfm2vl.kernels.Activations;
 import dev.lfm2vl.kernels.Elementwise;
+import dev.lfm2vl.kernels.Linear;
 import dev.lfm2vl.kernels.MatMul;
 import dev.lfm2vl.kernels.MatVec;
 import dev.lfm2vl.kernels.Norms;
@@ -10,10 +11,7 @@ import dev.lfm2vl.kernels.Rope;
 import dev.lfm2vl.kernels.WeightMatrix;
 import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
-import dev.lfm2vl.loader.GgufTensor;
 import java.io.IOException;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
@@ -53,18 +51,18 @@ public final class Lfm2Model implements AutoCloseable {
         this.gguf = gguf;
         this.config = config;
         this.pool = pool;
-        this.tokenEmbedding = matrix(gguf, "token_embd.weight", config.dim(), config.vocabSize());
-        this.lmHead = gguf.hasTensor("output.weight") ? matrix(gguf, "output.weight", config.dim(), config.vocabSize()) : tokenEmbedding;
-        this.outputNorm = vector(gguf, "token_embd_norm.weight", config.dim());
+        this.tokenEmbedding = GgufWeights.matrix(gguf, "token_embd.weight", config.dim(), config.vocabSize());
+        this.lmHead = gguf.hasTensor("output.weight") ? GgufWeights.matrix(gguf, "output.weight", config.dim(), config.vocabSize()) : tokenEmbedding;
+        this.outputNorm = GgufWeights.vector(gguf, "token_embd_norm.weight", config.dim());
         this.rope = new Rope(config.headDim(), config.ropeTheta());
         this.blocks = new Block[config.layers()];
         int d = config.dim();
         for (int l = 0; l < config.layers(); l++) {
             String p = "blk." + l + ".";
             Mixer mixer = config.isAttention(l) ? Attention.load(gguf, p, config, l, rope, pool) : ShortConv.load(gguf, p, config, pool);
-            blocks[l] = new Block(vector(gguf, p + "attn_norm.weight", d), mixer, vector(gguf, p + "ffn_norm.weight", d),
-                    matrix(gguf, p + "ffn_gate.weight", d, config.ffnDim()), matrix(gguf, p + "ffn_up.weight", d, config.ffnDim()),
-                    matrix(gguf, p + "ffn_down.weight", config.ffnDim(), d));
+            blocks[l] = new Block(GgufWeights.vector(gguf, p + "attn_norm.weight", d), mixer, GgufWeights.vector(gguf, p + "ffn_norm.weight", d),
+                    GgufWeights.matrix(gguf, p + "ffn_gate.weight", d, config.ffnDim()), GgufWeights.matrix(gguf, p + "ffn_up.weight", d, config.ffnDim()),
+                    GgufWeights.matrix(gguf, p + "ffn_down.weight", config.ffnDim(), d));
         }
     }
 
@@ -189,10 +187,10 @@ public final class Lfm2Model implements AutoCloseable {
             Elementwise.add(s.x, 0, s.mixed, 0, tokens * d);
             // h = h + W_down(SiLU(W_gate f) ⊙ W_up f), f = RMSNorm(h)   (SiLU on the gate, spec pitfall 7)
             Norms.rmsNormRows(s.x, 0, b.ffnNorm, s.normed, 0, tokens, d, eps);
-            linear(b.gate, s.normed, tokens, s.gate, pool);
-            linear(b.up, s.normed, tokens, s.up, pool);
+            Linear.apply(b.gate, s.normed, tokens, s.gate, pool);
+            Linear.apply(b.up, s.normed, tokens, s.up, pool);
             Activations.swiglu(s.gate, 0, s.up, 0, s.gate, 0, tokens * ff);
-            linear(b.down, s.gate, tokens, s.mixed, pool);
+            Linear.apply(b.down, s.gate, tokens, s.mixed, pool);
             Elementwise.add(s.x, 0, s.mixed, 0, tokens * d);
         }
         s.position += tokens;
@@ -213,43 +211,6 @@ public final class Lfm2Model implements AutoCloseable {
                 MatVec.matVec(lmHead, s.normed, t * d, logits, (everyFrom + t) * config.vocabSize(), pool);
             }
         }
-    }
-
-    /** y = W·x for one row (mat-vec, decode) or many (mat-mat, prefill). */
-    static void linear(WeightMatrix w, float[] x, int tokens, float[] y, Parallel pool) {
-        if (tokens == 1) {
-            MatVec.matVec(w, x, 0, y, 0, pool);
-        } else {
-            MatMul.matMul(w, x, tokens, y, pool);
-        }
-    }
-
-    /** A 2-D weight checked against the shape the config implies ({@code in} columns, {@code out} rows). */
-    static WeightMatrix matrix(GgufFile gguf, String name, int in, int out) throws GgufFormatException {
-        GgufTensor t = gguf.tensor(name);
-        if (t.columns() != in || t.rows() != out) {
-            throw new GgufFormatException(gguf.source() + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(t.shape())
-                    + ", expected [" + in + ", " + out + "]");
-        }
-        try {
-            return WeightMatrix.of(t);
-        } catch (IllegalArgumentException e) {
-            throw new GgufFormatException(gguf.source() + ": " + e.getMessage());
-        }
-    }
-
-    /** A small F32 vector copied to the heap (norm weights, conv taps). */
-    static float[] vector(GgufFile gguf, String name, int length) throws GgufFormatException {
-        GgufTensor t = gguf.tensor(name);
-        if (t.elementCount() != length) {
-            throw new GgufFormatException(gguf.source() + ": tensor '" + name + "' has " + t.elementCount() + " values, expected " + length);
-        }
-        if (t.type() != dev.lfm2vl.loader.GgmlType.F32) {
-            float[] out = new float[length];
-            WeightMatrix.of(t.type(), t.data(), 1, length).dequantizeRow(0, out, 0);
-            return out;
-        }
-        return t.data().toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
     }
 
     @Override

@@ -40,8 +40,8 @@ public final class Projector {
         this.pool = pool;
         int in = config.mergedDim();
         if (gguf.hasTensor("mm.input_norm.weight")) {
-            normW = Lfm2Model.vector(gguf, "mm.input_norm.weight", in);
-            normB = Lfm2Model.vector(gguf, "mm.input_norm.bias", in);
+            normW = GgufWeights.vector(gguf, "mm.input_norm.weight", in);
+            normB = GgufWeights.vector(gguf, "mm.input_norm.bias", in);
         } else {
             normW = null;
             normB = null;
@@ -50,10 +50,10 @@ public final class Projector {
         if (p <= 0 || p > Integer.MAX_VALUE) {
             throw new GgufFormatException(gguf.source() + ": tensor 'mm.1.weight' has a bad shape");
         }
-        fc1 = Lfm2Model.matrix(gguf, "mm.1.weight", in, (int) p);
-        fc1B = Lfm2Model.vector(gguf, "mm.1.bias", (int) p);
-        fc2 = Lfm2Model.matrix(gguf, "mm.2.weight", (int) p, config.projectionDim());
-        fc2B = Lfm2Model.vector(gguf, "mm.2.bias", config.projectionDim());
+        fc1 = GgufWeights.matrix(gguf, "mm.1.weight", in, (int) p);
+        fc1B = GgufWeights.vector(gguf, "mm.1.bias", (int) p);
+        fc2 = GgufWeights.matrix(gguf, "mm.2.weight", (int) p, config.projectionDim());
+        fc2B = GgufWeights.vector(gguf, "mm.2.bias", config.projectionDim());
     }
 
     /** Whether the file has the optional projector LayerNorm. */

@@ -1,5 +1,6 @@
 package dev.lfm2vl.runtime;
 
+import dev.lfm2vl.kernels.Linear;
 import dev.lfm2vl.kernels.CausalConv;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.kernels.WeightMatrix;
@@ -29,17 +30,17 @@ final class ShortConv implements Lfm2Model.Mixer {
     static ShortConv load(GgufFile gguf, String prefix, Lfm2Config c, Parallel pool) throws GgufFormatException {
         int d = c.dim();
         // shortconv.conv.weight is [L, d]: the L taps of each channel contiguous, always F32 (spec gguf.md §8.1).
-        float[] taps = Lfm2Model.vector(gguf, prefix + "shortconv.conv.weight", c.convKernel() * d);
-        return new ShortConv(d, Lfm2Model.matrix(gguf, prefix + "shortconv.in_proj.weight", d, 3 * d),
+        float[] taps = GgufWeights.vector(gguf, prefix + "shortconv.conv.weight", c.convKernel() * d);
+        return new ShortConv(d, GgufWeights.matrix(gguf, prefix + "shortconv.in_proj.weight", d, 3 * d),
                 new CausalConv(taps, d, c.convKernel()),
-                Lfm2Model.matrix(gguf, prefix + "shortconv.out_proj.weight", d, d), pool);
+                GgufWeights.matrix(gguf, prefix + "shortconv.out_proj.weight", d, d), pool);
     }
 
     @Override
     public void forward(Lfm2State s, int layer, float[] in, int tokens, float[] out) {
         int d = dim;
-        Lfm2Model.linear(inProj, in, tokens, s.bcx, pool);                                  // z_t = [B | C | x]
+        Linear.apply(inProj, in, tokens, s.bcx, pool);                                  // z_t = [B | C | x]
         conv.forward(s.bcx, 0, 3 * d, tokens, s.convState[layer], s.gated, 0, d);      // C ⊙ conv(B ⊙ x)
-        Lfm2Model.linear(outProj, s.gated, tokens, out, pool);
+        Linear.apply(outProj, s.gated, tokens, out, pool);
     }
 }

@@ -79,25 +79,25 @@ public final class SiglipEncoder {
         } catch (IllegalArgumentException e) {
             throw new GgufFormatException(gguf.source() + ": " + e.getMessage());
         }
-        this.patchBias = Lfm2Model.vector(gguf, "v.patch_embd.bias", d);
+        this.patchBias = GgufWeights.vector(gguf, "v.patch_embd.bias", d);
         int grid = VisionConfig.POSITION_GRID;
-        this.positionTable = Lfm2Model.vector(gguf, "v.position_embd.weight", grid * grid * d);
+        this.positionTable = GgufWeights.vector(gguf, "v.position_embd.weight", grid * grid * d);
         this.blocks = new Block[config.layers()];
         int f = config.ffnDim();
         for (int l = 0; l < config.layers(); l++) {
             String b = "v.blk." + l + ".";
             blocks[l] = new Block(
-                    Lfm2Model.vector(gguf, b + "ln1.weight", d), Lfm2Model.vector(gguf, b + "ln1.bias", d),
-                    Lfm2Model.matrix(gguf, b + "attn_q.weight", d, d), Lfm2Model.vector(gguf, b + "attn_q.bias", d),
-                    Lfm2Model.matrix(gguf, b + "attn_k.weight", d, d), Lfm2Model.vector(gguf, b + "attn_k.bias", d),
-                    Lfm2Model.matrix(gguf, b + "attn_v.weight", d, d), Lfm2Model.vector(gguf, b + "attn_v.bias", d),
-                    Lfm2Model.matrix(gguf, b + "attn_out.weight", d, d), Lfm2Model.vector(gguf, b + "attn_out.bias", d),
-                    Lfm2Model.vector(gguf, b + "ln2.weight", d), Lfm2Model.vector(gguf, b + "ln2.bias", d),
-                    Lfm2Model.matrix(gguf, b + "ffn_up.weight", d, f), Lfm2Model.vector(gguf, b + "ffn_up.bias", f),
-                    Lfm2Model.matrix(gguf, b + "ffn_down.weight", f, d), Lfm2Model.vector(gguf, b + "ffn_down.bias", d));
+                    GgufWeights.vector(gguf, b + "ln1.weight", d), GgufWeights.vector(gguf, b + "ln1.bias", d),
+                    GgufWeights.matrix(gguf, b + "attn_q.weight", d, d), GgufWeights.vector(gguf, b + "attn_q.bias", d),
+                    GgufWeights.matrix(gguf, b + "attn_k.weight", d, d), GgufWeights.vector(gguf, b + "attn_k.bias", d),
+                    GgufWeights.matrix(gguf, b + "attn_v.weight", d, d), GgufWeights.vector(gguf, b + "attn_v.bias", d),
+                    GgufWeights.matrix(gguf, b + "attn_out.weight", d, d), GgufWeights.vector(gguf, b + "attn_out.bias", d),
+                    GgufWeights.vector(gguf, b + "ln2.weight", d), GgufWeights.vector(gguf, b + "ln2.bias", d),
+                    GgufWeights.matrix(gguf, b + "ffn_up.weight", d, f), GgufWeights.vector(gguf, b + "ffn_up.bias", f),
+                    GgufWeights.matrix(gguf, b + "ffn_down.weight", f, d), GgufWeights.vector(gguf, b + "ffn_down.bias", d));
         }
-        this.postNormW = Lfm2Model.vector(gguf, "v.post_ln.weight", d);
-        this.postNormB = Lfm2Model.vector(gguf, "v.post_ln.bias", d);
+        this.postNormW = GgufWeights.vector(gguf, "v.post_ln.weight", d);
+        this.postNormB = GgufWeights.vector(gguf, "v.post_ln.bias", d);
     }
 
     public VisionConfig config() {
