@@ -39,6 +39,13 @@ public final class MatMul {
     static final int RG = 4;
     /** Tokens per register kernel call: two float vectors (16 on AVX2, 8 on NEON, 32 on AVX-512). */
     static final int NT = 2 * L;
+    /**
+     * Rows per call of the narrow kernel, which batches of at most L tokens use (a chat turn, a caption's text, a
+     * short prompt at 512 bits): one token vector per column instead of two, so no FMA works on padding (a
+     * 16-token batch filled half of the 32 lanes of the wide kernel), and 8 rows per broadcast pass instead of 4 to
+     * keep 8 independent chains: 8 accumulators + 1 activation + 1 broadcast fit AVX2's 16 registers.
+     */
+    static final int RG_NARROW = 8;
     /** Columns per slice: a multiple of every block size (32, 256); MR·KC floats stay in L1 (128 measured no better). */
     static final int KC = 256;
     /** Below this many multiply-adds the caller computes alone. */
@@ -65,7 +72,13 @@ public final class MatMul {
      * thread keeps one such buffer for reuse, grown to its widest product so far (memory estimates add it).
      */
     public static long packedActivationBytes(int tokens, int cols) {
-        return (long) Float.BYTES * ((tokens + NT - 1) / NT) * NT * cols;
+        int nt = tokensPerBlock(tokens);
+        return (long) Float.BYTES * ((tokens + nt - 1) / nt) * nt * cols;
+    }
+
+    /** Tokens the packed activations interleave per block: L (the narrow kernel) for at most L tokens, else NT. */
+    static int tokensPerBlock(int tokens) {
+        return tokens <= L ? L : NT;
     }
 
     /** Floats in the calling thread's packed-activation buffer (tests). */
@@ -117,14 +130,15 @@ public final class MatMul {
         private float[] x;
         float[] out;
         int blocks;
-        private int tokens, cols;
+        private int tokens, cols, nt;
 
         void set(float[] x, int tokens, int cols, float[] out) {
             this.x = x;
             this.tokens = tokens;
             this.cols = cols;
             this.out = out;
-            this.blocks = (tokens + NT - 1) / NT;
+            this.nt = tokensPerBlock(tokens);
+            this.blocks = (tokens + nt - 1) / nt;
         }
 
         void clear() {
@@ -134,17 +148,17 @@ public final class MatMul {
         @Override
         public void run(int b) {
             float[] x = this.x, out = this.out;
-            int cols = this.cols;
-            int o = b * NT * cols;
-            for (int u = 0; u < NT; u++) {
-                int t = b * NT + u;
+            int cols = this.cols, nt = this.nt;
+            int o = b * nt * cols;
+            for (int u = 0; u < nt; u++) {
+                int t = b * nt + u;
                 if (t < tokens) {
                     for (int k = 0, xi = t * cols; k < cols; k++) {
-                        out[o + k * NT + u] = x[xi + k];
+                        out[o + k * nt + u] = x[xi + k];
                     }
                 } else {
                     for (int k = 0; k < cols; k++) {
-                        out[o + k * NT + u] = 0;
+                        out[o + k * nt + u] = 0;
                     }
                 }
             }
@@ -197,7 +211,8 @@ public final class MatMul {
     static void tile(WeightMatrix w, float[] xp, int tokens, float[] y, int r0, Scratch sc) {
         int rows = w.rows(), cols = w.cols();
         int mr = Math.min(MR, rows - r0);
-        int blocks = (tokens + NT - 1) / NT, tp = blocks * NT;
+        int nt = tokensPerBlock(tokens);
+        int blocks = (tokens + nt - 1) / nt, tp = blocks * nt;
         float[] ws = sc.rows, out = sc.out(MR * tp);
         for (int k0 = 0; k0 < cols; k0 += KC) {
             int kc = Math.min(KC, cols - k0);
@@ -205,6 +220,12 @@ public final class MatMul {
                 w.dequantizeRange(r0 + i, k0, kc, ws, i * KC);
             }
             boolean first = k0 == 0;
+            if (nt == L) { // at most L tokens: one block
+                for (int g = 0; g < mr; g += RG_NARROW) {
+                    kernelNarrow(ws, g * KC, kc, xp, k0 * L, out, g * tp, tp, first);
+                }
+                continue;
+            }
             for (int b = 0; b < blocks; b++) { // a 16 KiB activation block stays in L1 for the tile's row groups
                 for (int g = 0; g < mr; g += RG) {
                     kernel(ws, g * KC, kc, xp, (b * cols + k0) * NT, out, g * tp + b * NT, tp, first);
@@ -246,6 +267,40 @@ public final class MatMul {
         put(out, o0 + os, first, c10, c11);
         put(out, o0 + 2 * os, first, c20, c21);
         put(out, o0 + 3 * os, first, c30, c31);
+    }
+
+    /**
+     * RG_NARROW rows x L tokens (xp[x0 + k·L + u]) over kc columns, added to out[o0 + i·os ..+L) (or stored when
+     * {@code first}): {@link #kernel} with one token vector.
+     */
+    private static void kernelNarrow(float[] ws, int w0, int kc, float[] xp, int x0, float[] out, int o0, int os, boolean first) {
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        for (int k = 0; k < kc; k++) {
+            FloatVector a = FloatVector.fromArray(F, xp, x0 + k * L);
+            c0 = a.fma(FloatVector.broadcast(F, ws[w0 + k]), c0);
+            c1 = a.fma(FloatVector.broadcast(F, ws[w0 + KC + k]), c1);
+            c2 = a.fma(FloatVector.broadcast(F, ws[w0 + 2 * KC + k]), c2);
+            c3 = a.fma(FloatVector.broadcast(F, ws[w0 + 3 * KC + k]), c3);
+            c4 = a.fma(FloatVector.broadcast(F, ws[w0 + 4 * KC + k]), c4);
+            c5 = a.fma(FloatVector.broadcast(F, ws[w0 + 5 * KC + k]), c5);
+            c6 = a.fma(FloatVector.broadcast(F, ws[w0 + 6 * KC + k]), c6);
+            c7 = a.fma(FloatVector.broadcast(F, ws[w0 + 7 * KC + k]), c7);
+        }
+        put(out, o0, first, c0);
+        put(out, o0 + os, first, c1);
+        put(out, o0 + 2 * os, first, c2);
+        put(out, o0 + 3 * os, first, c3);
+        put(out, o0 + 4 * os, first, c4);
+        put(out, o0 + 5 * os, first, c5);
+        put(out, o0 + 6 * os, first, c6);
+        put(out, o0 + 7 * os, first, c7);
+    }
+
+    private static void put(float[] y, int i, boolean first, FloatVector c) {
+        if (!first) {
+            c = FloatVector.fromArray(F, y, i).add(c); // the fresh load as receiver: docs/JIT.md, rule 1
+        }
+        c.intoArray(y, i);
     }
 
     private static void put(float[] y, int i, boolean first, FloatVector lo, FloatVector hi) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class WeightKernelsMatchScalarOracleTest {
     static final int ROWS = 37;
-    static final int[] TOKENS = {1, 3, 5, 17, 40}; // 40: several token blocks, the last partial, at every vector width
+    static final int[] TOKENS = {1, 3, 5, 16, 17, 40}; // 16 = L at 512 bits (the narrow kernel); 40: several token blocks, the last partial, at every width
     static Parallel two, three;
 
     @BeforeAll
