@@ -262,9 +262,9 @@ final class PlanCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserError("-p: " + e.getMessage());
         }
-        int n = TEMPLATE_TOKEN_ALLOWANCE + ceilDiv(prompt.replace(ChatTemplate.MEDIA_MARKER, "").length(), 4);
+        int n = TEMPLATE_TOKEN_ALLOWANCE + Math.ceilDiv(prompt.replace(ChatTemplate.MEDIA_MARKER, "").length(), 4);
         if (system != null && !system.isEmpty()) {
-            n += 5 + ceilDiv(system.length(), 4);
+            n += 5 + Math.ceilDiv(system.length(), 4);
         }
         return n;
     }
@@ -511,10 +511,6 @@ final class PlanCommand implements Callable<Integer> {
 
     private static double round1(double v) {
         return Math.round(v * 10) / 10.0;
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 
     // ---------------------------------------------------------------- bench cache

@@ -57,13 +57,6 @@ public final class Elementwise {
         }
     }
 
-    /** Scalar twin of {@link #addRows} — the test oracle. */
-    public static void addRowsScalar(float[] a, int aOff, int stride, int rows, float[] bias, int n) {
-        for (int r = 0; r < rows; r++) {
-            addScalar(a, aOff + r * stride, bias, 0, n);
-        }
-    }
-
     /** {@code a[i] *= b[i]}. */
     public static void mul(float[] a, int aOff, float[] b, int bOff, int n) {
         mul(a, aOff, b, bOff, a, aOff, n);

@@ -245,11 +245,4 @@ public final class Norms {
             layerNorm(x, xOff + r * n, w, b, out, outOff + r * n, n, eps);
         }
     }
-
-    /** Scalar twin of {@link #layerNormRows} — the test oracle. */
-    public static void layerNormRowsScalar(float[] x, int xOff, float[] w, float[] b, float[] out, int outOff, int rows, int n, float eps) {
-        for (int r = 0; r < rows; r++) {
-            layerNormScalar(x, xOff + r * n, w, b, out, outOff + r * n, n, eps);
-        }
-    }
 }

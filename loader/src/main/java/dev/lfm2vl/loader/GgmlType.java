@@ -64,11 +64,6 @@ public enum GgmlType {
         return id >= 0 && id < BY_ID.length ? BY_ID[(int) id] : null;
     }
 
-    /** Whether rows of this type are made of quantized blocks. */
-    public boolean isQuantized() {
-        return blockSize > 1;
-    }
-
     /**
      * Bytes taken by {@code elements} values; {@code elements} must be a multiple of the block size.
      * Throws ArithmeticException on overflow.

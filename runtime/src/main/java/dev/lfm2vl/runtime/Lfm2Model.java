@@ -25,8 +25,6 @@ import java.util.function.BooleanSupplier;
 public final class Lfm2Model implements AutoCloseable {
     /** Positions one forward call processes at most; longer inputs are split (llama.cpp's ubatch is 512 too). */
     public static final int MAX_BATCH = 512;
-    /** The stop of the forward calls that cannot be stopped (decode steps; callers without Ctrl-C). */
-    private static final BooleanSupplier NEVER = () -> false;
 
     private final GgufFile gguf;
     private final Lfm2Config config;
@@ -118,7 +116,7 @@ public final class Lfm2Model implements AutoCloseable {
      * ({@code vocabSize} floats), or of every one when {@code logits} holds {@code n * vocabSize} floats.
      */
     public void forward(Lfm2State state, int[] tokens, int off, int n, float[] logits) {
-        forward(state, tokens, off, n, logits, NEVER);
+        forward(state, tokens, off, n, logits, Stop.NEVER);
     }
 
     /**
@@ -149,7 +147,7 @@ public final class Lfm2Model implements AutoCloseable {
      * each taking one position; writes the last position's logits if {@code logits} is not null.
      */
     public void forwardEmbeddings(Lfm2State state, float[] embeddings, int off, int rows, float[] logits) {
-        forwardEmbeddings(state, embeddings, off, rows, logits, NEVER);
+        forwardEmbeddings(state, embeddings, off, rows, logits, Stop.NEVER);
     }
 
     /** As {@link #forwardEmbeddings(Lfm2State, float[], int, int, float[])}, polling {@code stop} as {@link #forward} does. */

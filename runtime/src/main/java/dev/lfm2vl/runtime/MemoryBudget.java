@@ -112,7 +112,7 @@ public final class MemoryBudget {
     public static long visionMatMulPackBytes(VisionConfig v, int projectorHidden, int width, int height) {
         int n = patches(v, width, height);
         int s = v.scaleFactor();
-        int tokens = ceilDiv(width / v.patchSize(), s) * ceilDiv(height / v.patchSize(), s);
+        int tokens = Math.ceilDiv(width / v.patchSize(), s) * Math.ceilDiv(height / v.patchSize(), s);
         int encoderCols = Math.max(v.patchValues(), Math.max(v.hidden(), v.ffnDim()));
         return Math.max(MatMul.packedActivationBytes(n, encoderCols),
                 MatMul.packedActivationBytes(tokens, Math.max(v.mergedDim(), projectorHidden)));
@@ -132,9 +132,9 @@ public final class MemoryBudget {
     public static long visionEncoderBytes(VisionConfig v, int n, int threads) {
         long d = v.hidden();
         int heads = v.heads();
-        int wanted = Math.max(1, ceilDiv(2 * Math.max(1, threads), heads));
-        int rowsPerChunk = Math.max(16, ceilDiv(ceilDiv(n, wanted), AttentionKernel.ROW_BLOCK) * AttentionKernel.ROW_BLOCK);
-        int chunks = ceilDiv(n, rowsPerChunk);
+        int wanted = Math.max(1, Math.ceilDiv(2 * Math.max(1, threads), heads));
+        int rowsPerChunk = Math.max(16, Math.ceilDiv(Math.ceilDiv(n, wanted), AttentionKernel.ROW_BLOCK) * AttentionKernel.ROW_BLOCK);
+        int chunks = Math.ceilDiv(n, rowsPerChunk);
         long floats = (long) n * v.patchValues()
                 + 7L * n * d
                 + (long) n * v.ffnDim()
@@ -151,15 +151,11 @@ public final class MemoryBudget {
     public static long visionBytes(VisionConfig v, int projectorHidden, int width, int height, int threads) {
         int n = patches(v, width, height);
         int s = v.scaleFactor();
-        long tokens = (long) ceilDiv(width / v.patchSize(), s) * ceilDiv(height / v.patchSize(), s);
+        long tokens = (long) Math.ceilDiv(width / v.patchSize(), s) * Math.ceilDiv(height / v.patchSize(), s);
         long floats = (long) n * v.hidden()                 // features
                 + tokens * v.mergedDim()                    // projector: unshuffled rows
                 + tokens * projectorHidden                  // projector: hidden rows
                 + tokens * v.projectionDim();               // the image vectors handed to the text model
         return visionEncoderBytes(v, n, threads) + floats * Float.BYTES;
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 }

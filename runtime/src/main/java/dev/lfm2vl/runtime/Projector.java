@@ -56,11 +56,6 @@ public final class Projector {
         fc2B = GgufWeights.vector(gguf, "mm.2.bias", config.projectionDim());
     }
 
-    /** Whether the file has the optional projector LayerNorm. */
-    public boolean hasInputNorm() {
-        return normW != null;
-    }
-
     public Activations.Gelu gelu() {
         return gelu;
     }

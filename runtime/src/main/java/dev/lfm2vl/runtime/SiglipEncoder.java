@@ -109,10 +109,9 @@ public final class SiglipEncoder {
      * post-LN features {@code [gh·gw][hidden]}, patches row-major, written to {@code out} (at least that long).
      */
     public void encode(float[] pixels, int width, int height, float[] out) {
-        encode(pixels, width, height, out, NEVER);
+        encode(pixels, width, height, out, Stop.NEVER);
     }
 
-    private static final BooleanSupplier NEVER = () -> false;
 
     /**
      * As {@link #encode(float[], int, int, float[])}, polling {@code stop} before each block (a 512x512 entry of the
@@ -226,9 +225,9 @@ public final class SiglipEncoder {
     private void attention(int n) {
         AttentionTasks t = attentionTasks;
         int heads = config.heads();
-        int wanted = Math.max(1, ceilDiv(2 * pool.threads(), heads)); // about two tasks per thread
-        int rowsPerChunk = Math.max(16, ceilDiv(ceilDiv(n, wanted), AttentionKernel.ROW_BLOCK) * AttentionKernel.ROW_BLOCK);
-        int chunks = ceilDiv(n, rowsPerChunk);
+        int wanted = Math.max(1, Math.ceilDiv(2 * pool.threads(), heads)); // about two tasks per thread
+        int rowsPerChunk = Math.max(16, Math.ceilDiv(Math.ceilDiv(n, wanted), AttentionKernel.ROW_BLOCK) * AttentionKernel.ROW_BLOCK);
+        int chunks = Math.ceilDiv(n, rowsPerChunk);
         int scoreSize = AttentionKernel.bidirectionalScoresSize(n);
         int need = Math.multiplyExact(heads * chunks, scoreSize);
         if (scores == null || scores.length < need) {
@@ -241,10 +240,6 @@ public final class SiglipEncoder {
         pool.run(heads, t);
         t.phase = 1;
         pool.run(heads * chunks, t);
-    }
-
-    private static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 
     private final class AttentionTasks implements Parallel.Task {

@@ -248,11 +248,6 @@ public final class Tokenizer {
         return tokens[id];
     }
 
-    /** The {@code tokenizer.ggml.token_type} of a token. */
-    public int tokenType(int id) {
-        return types[id];
-    }
-
     public boolean isControl(int id) {
         return id >= 0 && id < types.length && types[id] == TYPE_CONTROL;
     }
@@ -451,11 +446,6 @@ public final class Tokenizer {
     }
 
     private static final byte[] EMPTY_BYTES = new byte[0];
-
-    /** The text of one token (may be half a UTF-8 character, then replaced by U+FFFD). */
-    public String tokenPiece(int id, boolean showSpecial) {
-        return new String(pieceBytes(id, showSpecial), StandardCharsets.UTF_8);
-    }
 
     /** Concatenates the pieces of {@code ids} as bytes and decodes them as UTF-8. */
     public String decode(int[] ids, boolean showSpecial) {

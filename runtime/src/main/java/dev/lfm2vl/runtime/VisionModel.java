@@ -98,16 +98,15 @@ public final class VisionModel implements AutoCloseable {
         return projector.outputTokens(height / config.patchSize(), width / config.patchSize());
     }
 
-    private static final BooleanSupplier NEVER = () -> false;
 
     /** The image vectors of one entry: {@code [tokens][projectionDim]} row-major. */
     public float[] embed(ImageEntry entry) {
-        return embed(entry, NEVER);
+        return embed(entry, Stop.NEVER);
     }
 
     /** Writes the image vectors of one entry into {@code out} from {@code off}. */
     public void embed(ImageEntry entry, float[] out, int off) {
-        embed(entry, out, off, NEVER);
+        embed(entry, out, off, Stop.NEVER);
     }
 
     /**
