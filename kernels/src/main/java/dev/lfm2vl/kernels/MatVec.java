@@ -23,16 +23,17 @@ public final class MatVec {
         int rows = w.rows();
         Objects.checkFromIndexSize(xOff, w.cols(), x.length);
         Objects.checkFromIndexSize(yOff, rows, y.length);
+        RowsTask t = TASK.get();
+        float[] sums = w.usesBlockSums() ? WeightMatrix.blockSums(x, xOff, w.cols(), t.sums) : null;
         if (pool.threads() == 1 || (long) rows * w.cols() < SEQUENTIAL_WEIGHTS) {
             for (int r = 0; r < rows; r++) {
-                y[yOff + r] = w.dot(r, x, xOff);
+                y[yOff + r] = w.dot(r, x, xOff, sums);
             }
             return;
         }
-        RowsTask t = TASK.get();
         // ~8 chunks per thread so a thread slowed by a neighbour does not stall the barrier
         int chunk = Math.max(8, (rows + pool.threads() * 8 - 1) / (pool.threads() * 8));
-        t.set(w, x, xOff, y, yOff, chunk);
+        t.set(w, x, xOff, sums, y, yOff, chunk);
         try {
             pool.run((rows + chunk - 1) / chunk, t);
         } finally {
@@ -42,14 +43,17 @@ public final class MatVec {
 
     /** Rows [index·chunk, min(rows, (index+1)·chunk)). Fields are published to the workers by Parallel.run. */
     private static final class RowsTask implements Parallel.Task {
+        /** The caller thread's block sums of x (see {@link WeightMatrix#usesBlockSums}), grown, never shrunk. */
+        final float[][] sums = {new float[0]};
         private WeightMatrix w;
-        private float[] x, y;
+        private float[] x, y, xBlockSums;
         private int xOff, yOff, chunk;
 
-        void set(WeightMatrix w, float[] x, int xOff, float[] y, int yOff, int chunk) {
+        void set(WeightMatrix w, float[] x, int xOff, float[] xBlockSums, float[] y, int yOff, int chunk) {
             this.w = w;
             this.x = x;
             this.xOff = xOff;
+            this.xBlockSums = xBlockSums;
             this.y = y;
             this.yOff = yOff;
             this.chunk = chunk;
@@ -57,17 +61,17 @@ public final class MatVec {
 
         void clear() {
             w = null;
-            x = y = null;
+            x = y = xBlockSums = null;
         }
 
         @Override
         public void run(int index) {
             WeightMatrix w = this.w;
-            float[] x = this.x, y = this.y;
+            float[] x = this.x, y = this.y, sums = this.xBlockSums;
             int xOff = this.xOff, yOff = this.yOff;
             int end = Math.min(w.rows(), (index + 1) * chunk);
             for (int r = index * chunk; r < end; r++) {
-                y[yOff + r] = w.dot(r, x, xOff);
+                y[yOff + r] = w.dot(r, x, xOff, sums);
             }
         }
     }

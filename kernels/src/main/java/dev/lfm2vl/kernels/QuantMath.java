@@ -55,6 +55,16 @@ final class QuantMath {
         }
     }
 
+    /** The low nibble (0..15) of each int lane holding a zero-extended byte, as floats (Q4_0 with block sums). */
+    static FloatVector lo4u(IntVector w) {
+        return (FloatVector) w.and(0x0F).convert(VectorOperators.I2F, 0);
+    }
+
+    /** The high nibble (0..15) of each int lane holding a zero-extended byte: a shift, no mask. */
+    static FloatVector hi4u(IntVector w) {
+        return (FloatVector) w.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+    }
+
     /** (low nibble - 8) of each int lane (a sign-extended byte) as floats (Q4_0). */
     static FloatVector lo4(IntVector w) {
         return (FloatVector) w.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);

@@ -71,6 +71,11 @@ final class Vec {
         return (FloatVector) b.castShape(F, p);
     }
 
+    /** The first L bytes of a BN-byte vector as zero-extended ints (vpmovzxbd; PARTS == 1 only). */
+    static IntVector uipart(ByteVector b) {
+        return (IntVector) b.convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
     /** Lanes {@code p*L .. p*L+L-1} of a BN-byte vector as sign-extended ints (literal p, as {@link #part}). */
     static IntVector ipart(ByteVector b, int p) {
         return (IntVector) b.castShape(I, p);

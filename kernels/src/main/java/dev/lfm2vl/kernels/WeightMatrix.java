@@ -116,6 +116,43 @@ public final class WeightMatrix {
      * -XX:+PrintInlining before shrinking it.
      */
     public float dot(int row, float[] x, int xOff) {
+        return dot(row, x, xOff, usesBlockSums() ? blockSums(x, xOff, cols, BLOCK_SUMS.get()) : null);
+    }
+
+    /** Per calling thread: the block sums {@link #dot(int, float[], int)} computes for itself (grown, never shrunk). */
+    private static final ThreadLocal<float[][]> BLOCK_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * Whether {@link #dot(int, float[], int, float[])} reads the sums of x over each 32-column block. Q4_0 does: a
+     * weight is d·(q − 8), and Σ d·(q − 8)·x = d·Σ q·x − 8·d·Σ x, so the −8 leaves the vector loop for one scalar term
+     * per block (docs/PERFORMANCE.md, issue 16).
+     */
+    public boolean usesBlockSums() {
+        return type == GgmlType.Q4_0;
+    }
+
+    /** sums[b] = Σ x[xOff + 32b .. +32) for every 32-column block of a {@code cols}-wide row; sums grown as needed. */
+    public static float[] blockSums(float[] x, int xOff, int cols, float[][] sums) {
+        int nb = cols / 32;
+        if (sums[0].length < nb) {
+            sums[0] = new float[nb];
+        }
+        float[] s = sums[0];
+        for (int b = 0; b < nb; b++) {
+            float t = 0;
+            for (int k = xOff + 32 * b, end = k + 32; k < end; k++) {
+                t += x[k];
+            }
+            s[b] = t;
+        }
+        return s;
+    }
+
+    /**
+     * {@link #dot(int, float[], int)} with the block sums of x already made by {@link #blockSums} (when
+     * {@link #usesBlockSums()}; otherwise they are not read and may be null): a mat-vec makes them once for all rows.
+     */
+    public float dot(int row, float[] x, int xOff, float[] xBlockSums) {
         if (row < 0 || row >= rows) {
             throw new IndexOutOfBoundsException("row " + row + " out of [0, " + rows + ") in " + name);
         }
@@ -129,7 +166,7 @@ public final class WeightMatrix {
             case F16 -> FloatKernels.dot(FloatKernels.F16, data, p, cols, x, xOff);
             case BF16 -> FloatKernels.dot(FloatKernels.BF16, data, p, cols, x, xOff);
             case Q8_0 -> Block32Kernels.dotQ8_0(data, p, nb, x, xOff);
-            case Q4_0 -> Block32Kernels.dotQ4_0(data, p, nb, x, xOff);
+            case Q4_0 -> Block32Kernels.dotQ4_0(data, p, nb, x, xOff, xBlockSums);
             case Q4_1 -> Block32Kernels.dotQ4_1(data, p, nb, x, xOff);
             case Q5_0 -> Block32Kernels.dotQ5_0(data, p, nb, x, xOff);
             case Q5_1 -> Block32Kernels.dotQ5_1(data, p, nb, x, xOff);
