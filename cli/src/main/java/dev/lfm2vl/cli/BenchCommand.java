@@ -109,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new UserError("-p/-n exceed the model's context length " + m.config().contextLength());
             }
             double readGbs = MachineCeilings.readBandwidth(pool, m.gguf().segment(), ceilingBytes, ceilingMillis);
-            double fmaGflops = MachineCeilings.fmaThroughput(pool, ceilingMillis);
+            double fmaGflops = Ceilings.fmaThroughput(pool, ceilingMillis);
 
             Random rnd = new Random(1234);
             float[] logits = new float[m.config().vocabSize()];
@@ -405,7 +405,7 @@ final class BenchCommand implements Callable<Integer> {
         return -1;
     }
 
-    /** Times the two machine ceilings in-process, with the loops the JMH benchmarks use ({@link Ceilings}). */
+    /** The read ceiling's data ({@link Ceilings#readBandwidth} times it): the model file when large enough, else a temp file. */
     static final class MachineCeilings {
         private MachineCeilings() {}
 
@@ -416,7 +416,7 @@ final class BenchCommand implements Callable<Integer> {
          */
         static double readBandwidth(Parallel pool, MemorySegment model, long minBytes, long millis) throws IOException {
             if (model.byteSize() >= minBytes) {
-                return readBandwidth(pool, model, millis); // the model's own mapping: no second copy in the RSS
+                return Ceilings.readBandwidth(pool, model, millis); // the model's own mapping: no second copy in the RSS
             }
             Path tmp = Files.createTempFile("lfm2vl-bench-", ".bin");
             try {
@@ -428,82 +428,11 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
                 try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
-                    return readBandwidth(pool, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size() / 4096 * 4096, arena), millis);
+                    return Ceilings.readBandwidth(pool, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size() / 4096 * 4096, arena), millis);
                 }
             } finally {
                 Files.deleteIfExists(tmp);
             }
-        }
-
-        /** Best GB/s of summing {@code seg} (mapped) over the pool's threads for at least {@code millis}. */
-        private static double readBandwidth(Parallel pool, MemorySegment seg, long millis) {
-            {
-                long size = seg.byteSize() / 64 * 64;
-                int tasks = pool.threads();
-                long[] sink = new long[tasks];
-                Parallel.Task pass = task -> {
-                    long from = size * task / tasks / 64 * 64;
-                    long to = task == tasks - 1 ? size : size * (task + 1) / tasks / 64 * 64;
-                    sink[task] += Ceilings.sumLongs(seg, from, to);
-                };
-                // JIT warm-up of the kernel on the first MiB, then one untimed pass for the page faults
-                MemorySegment head = seg.asSlice(0, Math.min(size, 1 << 20));
-                for (int i = 0; i < 200; i++) {
-                    sink[0] += Ceilings.sumLongs(head, 0, head.byteSize());
-                }
-                pool.run(tasks, pass);
-                double best = 0;
-                long deadline = System.nanoTime() + millis * 1_000_000;
-                int passes = 0;
-                do {
-                    long t0 = System.nanoTime();
-                    pool.run(tasks, pass);
-                    best = Math.max(best, size / ((System.nanoTime() - t0) / 1e9) / 1e9);
-                    passes++;
-                } while (passes < 2 || System.nanoTime() < deadline);
-                if (sink[0] == 42) {
-                    System.err.print(""); // keep the sums alive
-                }
-                return best;
-            }
-        }
-
-        /**
-         * GFLOP/s of independent F32 vector FMA chains on every pool thread (no memory traffic): calibrates an
-         * iteration count to about a quarter of {@code millis}, then keeps the best of the runs over {@code millis}.
-         */
-        static double fmaThroughput(Parallel pool, long millis) {
-            int tasks = pool.threads();
-            float[] sink = new float[tasks];
-            long[] iters = {1 << 12};
-            Parallel.Task run = task -> sink[task] += Ceilings.fmaChains(iters[0], task);
-            // JIT warm-up on the caller, then calibration over the pool
-            for (int i = 0; i < 200; i++) {
-                sink[0] += Ceilings.fmaChains(2000, i);
-            }
-            long quarter = Math.max(1, millis / 4) * 1_000_000;
-            while (true) {
-                long t0 = System.nanoTime();
-                pool.run(tasks, run);
-                if (System.nanoTime() - t0 >= quarter || iters[0] > (1L << 40)) {
-                    break;
-                }
-                iters[0] *= 2;
-            }
-            double best = 0;
-            long deadline = System.nanoTime() + millis * 1_000_000;
-            int runs = 0;
-            do {
-                long t0 = System.nanoTime();
-                pool.run(tasks, run);
-                double flops = Ceilings.fmaFlops(iters[0]) * tasks;
-                best = Math.max(best, flops / ((System.nanoTime() - t0) / 1e9) / 1e9);
-                runs++;
-            } while (runs < 2 || System.nanoTime() < deadline);
-            if (sink[0] == 42f) {
-                System.err.print("");
-            }
-            return best;
         }
     }
 }

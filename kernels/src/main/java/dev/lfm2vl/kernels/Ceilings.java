@@ -15,6 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Ceilings {
     private static final VectorSpecies<Long> LONGS = LongVector.SPECIES_PREFERRED;
+    /** The read ceiling also tries 256-bit loads: on Zen 4, 512-bit ones stream mapped memory ~1.2x slower. */
+    private static final VectorSpecies<Long> LONGS_256 = LongVector.SPECIES_PREFERRED.vectorBitSize() > 256 ? LongVector.SPECIES_256 : LONGS;
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
 
     /** Independent FMA chains per call: enough to cover a 4-cycle FMA latency on 2 pipes with room to spare. */
@@ -70,5 +72,105 @@ public final class Ceilings {
             s += seg.get(ValueLayout.JAVA_LONG_UNALIGNED, p);
         }
         return s;
+    }
+
+    /** {@link #sumLongs} with 256-bit loads (the same loop: species must be constants for C2). */
+    static long sumLongs256(MemorySegment seg, long from, long to) {
+        int step = LONGS_256.vectorByteSize();
+        LongVector a0 = LongVector.zero(LONGS_256);
+        LongVector a1 = a0;
+        LongVector a2 = a0;
+        LongVector a3 = a0;
+        long p = from;
+        for (; p + 4L * step <= to; p += 4L * step) {
+            a0 = LongVector.fromMemorySegment(LONGS_256, seg, p, ByteOrder.LITTLE_ENDIAN).add(a0);
+            a1 = LongVector.fromMemorySegment(LONGS_256, seg, p + step, ByteOrder.LITTLE_ENDIAN).add(a1);
+            a2 = LongVector.fromMemorySegment(LONGS_256, seg, p + 2L * step, ByteOrder.LITTLE_ENDIAN).add(a2);
+            a3 = LongVector.fromMemorySegment(LONGS_256, seg, p + 3L * step, ByteOrder.LITTLE_ENDIAN).add(a3);
+        }
+        long s = a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
+        for (; p + 8 <= to; p += 8) {
+            s += seg.get(ValueLayout.JAVA_LONG_UNALIGNED, p);
+        }
+        return s;
+    }
+
+    /**
+     * Best GB/s of summing {@code seg} (mapped) over the pool's threads for at least {@code millis}, with the
+     * preferred vector width and with 256-bit loads: the ceiling is the faster of the two, so ratios to it mean
+     * what the hardware can do (issue 16).
+     */
+    public static double readBandwidth(Parallel pool, MemorySegment seg, long millis) {
+        return Math.max(readBandwidth(pool, seg, millis / 2, false), readBandwidth(pool, seg, millis / 2, true));
+    }
+
+    private static double readBandwidth(Parallel pool, MemorySegment seg, long millis, boolean narrow) {
+        {
+            long size = seg.byteSize() / 64 * 64;
+            int tasks = pool.threads();
+            long[] sink = new long[tasks];
+            Parallel.Task pass = task -> {
+                long from = size * task / tasks / 64 * 64;
+                long to = task == tasks - 1 ? size : size * (task + 1) / tasks / 64 * 64;
+                sink[task] += narrow ? sumLongs256(seg, from, to) : sumLongs(seg, from, to);
+            };
+            // JIT warm-up of the kernel on the first MiB, then one untimed pass for the page faults
+            MemorySegment head = seg.asSlice(0, Math.min(size, 1 << 20));
+            for (int i = 0; i < 200; i++) {
+                sink[0] += narrow ? sumLongs256(head, 0, head.byteSize()) : sumLongs(head, 0, head.byteSize());
+            }
+            pool.run(tasks, pass);
+            double best = 0;
+            long deadline = System.nanoTime() + millis * 1_000_000;
+            int passes = 0;
+            do {
+                long t0 = System.nanoTime();
+                pool.run(tasks, pass);
+                best = Math.max(best, size / ((System.nanoTime() - t0) / 1e9) / 1e9);
+                passes++;
+            } while (passes < 2 || System.nanoTime() < deadline);
+            if (sink[0] == 42) {
+                System.err.print(""); // keep the sums alive
+            }
+            return best;
+        }
+    }
+
+    /**
+     * GFLOP/s of independent F32 vector FMA chains on every pool thread (no memory traffic): calibrates an
+     * iteration count to about a quarter of {@code millis}, then keeps the best of the runs over {@code millis}.
+     */
+    public static double fmaThroughput(Parallel pool, long millis) {
+        int tasks = pool.threads();
+        float[] sink = new float[tasks];
+        long[] iters = {1 << 12};
+        Parallel.Task run = task -> sink[task] += fmaChains(iters[0], task);
+        // JIT warm-up on the caller, then calibration over the pool
+        for (int i = 0; i < 200; i++) {
+            sink[0] += fmaChains(2000, i);
+        }
+        long quarter = Math.max(1, millis / 4) * 1_000_000;
+        while (true) {
+            long t0 = System.nanoTime();
+            pool.run(tasks, run);
+            if (System.nanoTime() - t0 >= quarter || iters[0] > (1L << 40)) {
+                break;
+            }
+            iters[0] *= 2;
+        }
+        double best = 0;
+        long deadline = System.nanoTime() + millis * 1_000_000;
+        int runs = 0;
+        do {
+            long t0 = System.nanoTime();
+            pool.run(tasks, run);
+            double flops = fmaFlops(iters[0]) * tasks;
+            best = Math.max(best, flops / ((System.nanoTime() - t0) / 1e9) / 1e9);
+            runs++;
+        } while (runs < 2 || System.nanoTime() < deadline);
+        if (sink[0] == 42f) {
+            System.err.print("");
+        }
+        return best;
     }
 }
