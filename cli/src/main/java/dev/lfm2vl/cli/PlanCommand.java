@@ -211,7 +211,7 @@ final class PlanCommand implements Callable<Integer> {
         }
     }
 
-    /** The pre-processing options caption would use: §5.1 defaults, the mmproj's patch/scale/mean/std, these flags. */
+    /** The pre-processing options caption would use: docs/MODEL.md §6.1 defaults, the mmproj's patch/scale/mean/std, these flags. */
     private ImagePreprocessor.Options preprocessOptions(VisionConfig vc) {
         PreprocessMode mode = vision.preprocess;
         ImagePreprocessor.Options d = ImagePreprocessor.Options.defaults(mode, vc.imageMean(), vc.imageStd());

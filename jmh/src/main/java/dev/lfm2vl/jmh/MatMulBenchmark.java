@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code shape} so both can be given different values in one JMH run). Text shapes at 64 and 512 tokens (prefill), SigLIP2 shapes at
  * 1024 tokens (vision tower). Flops per call = 2·rows·cols·tokens; compare with {@link FmaThroughputBenchmark}.
  * 1152x4304 has cols not a multiple of 32: only F32/F16/BF16 can run it (the real mmproj keeps that
- * ffn_down F16, spec pitfall 25); block types fail in setup.
+ * ffn_down F16, docs/MODEL.md pitfall 25); block types fail in setup.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -41,7 +41,7 @@ public final class Activations {
             E4 = (float) D4, E5 = (float) D5, E6 = (float) D6, E7 = (float) D7, E8 = (float) D8,
             E9 = (float) D9;
 
-    /** Which GELU form to use (spec pitfall 9: llama.cpp = TANH everywhere, HF projector = ERF). */
+    /** Which GELU form to use (docs/MODEL.md pitfall 9: llama.cpp = TANH everywhere, HF projector = ERF). */
     public enum Gelu { TANH, ERF }
 
     // ---------------------------------------------------------------- SiLU / SwiGLU
@@ -72,7 +72,7 @@ public final class Activations {
         return x / (1f + (float) Math.exp(-x));
     }
 
-    /** SwiGLU: {@code out[i] = silu(gate[i]) · up[i]} (SiLU on the gate — HF w1 / ffn_gate; pitfall 7). */
+    /** SwiGLU: {@code out[i] = silu(gate[i]) · up[i]} (SiLU on the gate — HF w1 / ffn_gate; docs/MODEL.md pitfall 7). */
     public static void swiglu(float[] gate, int gOff, float[] up, int uOff, float[] out, int outOff, int n) {
         int i = 0;
         int bound = S.loopBound(n);

@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Scaled dot-product attention kernels on F32 rows.
  *
- * <h2>(a) Causal grouped-query attention (text tower, spec §2.6)</h2>
+ * <h2>(a) Causal grouped-query attention (text tower, docs/MODEL.md §3.6)</h2>
  * T new query rows at absolute positions {@code p0 .. p0+T−1} attend over a KV cache that already holds
  * positions {@code 0 .. p0+T−1} (the caller appends this batch's K/V before calling). Query row t, head
  * h: {@code q[qOff + t·qStride + h·headDim ..]}; cache position j, KV head g:
@@ -24,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  * caller-maintained transposed K cache (fill it with {@link #appendKeysTransposed}) — bit-identical
  * results, about 1.6x faster decode at 4k context in a quick single-thread measurement.
  *
- * <h2>(b) Bidirectional multi-head attention (vision tower, spec §3.5)</h2>
+ * <h2>(b) Bidirectional multi-head attention (vision tower, docs/MODEL.md §4.4)</h2>
  * q, k, v each {@code [N][heads·headDim]} rows at stride {@code inStride} (so a fused QKV buffer works:
  * pass the same array with offsets 0, D, 2D and stride 3D), no mask, output {@code [N][heads·headDim]}
  * at stride {@code outStride}. Structure: per head the keys are transposed once into {@code kT}

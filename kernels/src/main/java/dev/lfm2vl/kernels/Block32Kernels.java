@@ -18,8 +18,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Vector kernels for the 32-element block types Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (gguf.md §4). For 4/5-bit
- * types the BN bytes at j hold elements j.. (low nibbles) and j+16.. (high nibbles), spec pitfall 1.
+ * Vector kernels for the 32-element block types Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (docs/MODEL.md §2.4). For 4/5-bit
+ * types the BN bytes at j hold elements j.. (low nibbles) and j+16.. (high nibbles), docs/MODEL.md pitfall 1.
  * {@code dot*} sums q·x per block and applies the scale once per block; {@code dequant*} writes floats
  * for MatMul packing. One method per type and mode keeps each compile unit small (see {@link QuantMath}).
  */

@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Core of the LFM2 gated short-conv block (spec §2.5, pitfall 4) for one layer: given the already
+ * Core of the LFM2 gated short-conv block (docs/MODEL.md §3.5, pitfall 4) for one layer: given the already
  * projected rows {@code z_t = [B_t | C_t | x_t]} (3·d values each) of T new positions, computes
  * <pre>
  *   g_t      = B_t ⊙ x_t

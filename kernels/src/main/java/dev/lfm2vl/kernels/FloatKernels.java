@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
-/** Vector kernels for the unquantized rows F32, F16 and BF16 (gguf.md §4): any column count, scalar tails. */
+/** Vector kernels for the unquantized rows F32, F16 and BF16 (docs/MODEL.md §2.4): any column count, scalar tails. */
 final class FloatKernels {
     private FloatKernels() {}
 

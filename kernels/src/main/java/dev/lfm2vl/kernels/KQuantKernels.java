@@ -18,7 +18,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Vector kernels for the 256-element super-blocks Q4_K, Q5_K, Q6_K (gguf.md §4, pitfall 2). Scales are
+ * Vector kernels for the 256-element super-blocks Q4_K, Q5_K, Q6_K (docs/MODEL.md §2.4, pitfall 2). Scales are
  * unpacked with scalar code per sub-block; quants are decoded BN bytes at a time. One method per type and
  * mode keeps each compile unit inside C2's inlining budget (see {@link QuantMath}).
  *

@@ -66,7 +66,7 @@ public final class Norms {
     }
 
     /**
-     * Per-head RMSNorm (attention q/k norm, spec §2.6 step 2): the vector at {@code x[xOff ..]} holds
+     * Per-head RMSNorm (attention q/k norm, docs/MODEL.md §3.6 step 2): the vector at {@code x[xOff ..]} holds
      * {@code heads} heads of {@code headDim} values (head-major); each head is normalised on its own with
      * the same {@code headDim} weights {@code w[0..headDim)}. Same as {@link #rmsNormRows} with
      * rows = heads; named separately for readability at the call site.

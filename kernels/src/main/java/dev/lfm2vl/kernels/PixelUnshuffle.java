@@ -1,7 +1,7 @@
 package dev.lfm2vl.kernels;
 
 /**
- * Pixel unshuffle (space-to-depth) of the projector (spec §4 step 1, pitfall 10).
+ * Pixel unshuffle (space-to-depth) of the projector (docs/MODEL.md §5 step 1, pitfall 10).
  *
  * <p>Input: features {@code [gh][gw][C]} row-major (patch {@code (y, x)} at {@code in[inOff + (y·gw + x)·C]}).
  * Output: {@code [(gh/s)·(gw/s)][s·s·C]}, tokens row-major over the reduced grid, token {@code (Y, X)}
@@ -41,7 +41,7 @@ public final class PixelUnshuffle {
         }
     }
 
-    /** Scalar twin of {@link #unshuffle} — the test oracle (one element at a time, formula as in the spec). */
+    /** Scalar twin of {@link #unshuffle} — the test oracle (one element at a time, formula of docs/MODEL.md §5). */
     public static void unshuffleScalar(float[] in, int inOff, int gh, int gw, int channels, int s, float[] out, int outOff) {
         validate(gh, gw, s);
         int oh = gh / s, ow = gw / s;

@@ -97,7 +97,7 @@ final class QuantMath {
     }
 
     /**
-     * Lane k (k < BN) = 16 if bit (j+k) of {@code bits} is set, else 0 (Q5_0/Q5_1 qh, gguf.md §4): a plain
+     * Lane k (k < BN) = 16 if bit (j+k) of {@code bits} is set, else 0 (Q5_0/Q5_1 qh, docs/MODEL.md §2.4): a plain
      * table load (BN = 8), or two table entries joined through a 2-lane long vector (BN = 16).
      */
     static ByteVector fifthBits(int bits, int j) {
@@ -119,7 +119,7 @@ final class QuantMath {
 
     /**
      * The 6-bit scale (want 0) or min (want 1) of sub-block j from the 12 scale bytes read as three LE ints
-     * (get_scale_min_k4, gguf.md §4 Q4_K): three segment reads per super-block instead of 16.
+     * (get_scale_min_k4, docs/MODEL.md §2.4 Q4_K): three segment reads per super-block instead of 16.
      */
     static int scaleMin(int s0, int s1, int s2, int j, int want) {
         if (j < 4) {

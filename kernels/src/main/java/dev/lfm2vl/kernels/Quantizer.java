@@ -7,7 +7,7 @@ import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
- * F32 rows to the GGUF weight types (spec gguf.md §4 layouts): F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K.
+ * F32 rows to the GGUF weight types (docs/MODEL.md §2.4 layouts): F32, F16, BF16, Q8_0, Q4_0, Q4_K and Q6_K.
  * The block quantizers follow the scale choices of ggml's deterministic reference quantizers
  * ({@code quantize_row_*_ref} in {@code ggml-quants.c}, which llama-quantize uses when no importance matrix is
  * given), written out as plain float arithmetic in the same order, so the output is meant to match

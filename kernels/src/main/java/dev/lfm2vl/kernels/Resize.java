@@ -3,7 +3,7 @@ package dev.lfm2vl.kernels;
 /**
  * Image and grid resampling used by the vision pre-processing and the position-embedding resize.
  *
- * <p>Three filters (see {@code lfm2-vl.md} §3.4 and §5.5):
+ * <p>Three filters (see docs/MODEL.md §4.3 and §6.5):
  * <ul>
  *   <li>{@link #bilinearAlignCorners} — llama.cpp's {@code img_tool::resize_bilinear} on 8-bit RGB: align-corners
  *       mapping, 2x2 taps, no antialias, float arithmetic, truncation to u8 (Mode L).</li>
@@ -26,7 +26,7 @@ public final class Resize {
     public record AxisWeights(int in, int out, int[] start, int[] count, float[][] weights) {}
 
     /**
-     * The antialiased bilinear (triangle) weights for one axis, {@code lfm2-vl.md} §3.4: {@code scale = in/out},
+     * The antialiased bilinear (triangle) weights for one axis, docs/MODEL.md §4.3: {@code scale = in/out},
      * {@code support = max(1, scale)}, centre {@code (i+0.5)·scale}, taps {@code [trunc(centre-support+0.5),
      * trunc(centre+support+0.5))} clipped to the source, weight {@code max(0, 1-|(j-centre+0.5)/support|)},
      * normalised. When upsampling this is ordinary half-pixel bilinear with edge clamping. Computed in float
@@ -191,7 +191,7 @@ public final class Resize {
     /**
      * Antialiased bilinear resize of a float grid of {@code srcH x srcW} cells with {@code channels} interleaved
      * values per cell (index {@code (y·srcW + x)·channels + c}) to {@code dstH x dstW} cells, same layout
-     * ({@code lfm2-vl.md} §3.4). Returns a copy when the size is unchanged. Computed separably in float.
+     * (docs/MODEL.md §4.3). Returns a copy when the size is unchanged. Computed separably in float.
      */
     public static float[] bilinearAntialias(float[] src, int channels, int srcH, int srcW, int dstH, int dstW) {
         if (channels <= 0 || srcH <= 0 || srcW <= 0 || dstH <= 0 || dstW <= 0) {

@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * NEOX-style rotary position embedding (spec §2.3, pitfall 3) over the full head dimension.
+ * NEOX-style rotary position embedding (docs/MODEL.md §3.3, pitfall 3) over the full head dimension.
  *
  * <p>Within each head of {@code headDim} values, element {@code i} is paired with element
  * {@code i + headDim/2} (not with {@code i+1}): for {@code i < headDim/2},

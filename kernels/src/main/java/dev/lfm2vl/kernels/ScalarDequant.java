@@ -5,7 +5,7 @@ import java.lang.foreign.ValueLayout;
 import dev.lfm2vl.loader.GgmlType;
 
 /**
- * The scalar oracle: every block layout of gguf.md §4 written as plain loops, straight from the spec formulas.
+ * The scalar oracle: every block layout of docs/MODEL.md §2.4 written as plain loops, straight from its formulas.
  * Slow on purpose; the vector kernels are tested against it.
  */
 final class ScalarDequant {
@@ -40,7 +40,7 @@ final class ScalarDequant {
         return s.get(ValueLayout.JAVA_BYTE, p) & 0xFF;
     }
 
-    /** §4 Q8_0: [d f16][qs int8 x32]. */
+    /** docs/MODEL.md §2.4 Q8_0: [d f16][qs int8 x32]. */
     private static void q8_0(MemorySegment s, long p, float[] out, int e) {
         float d = Vec.f16(s, p);
         for (int j = 0; j < 32; j++) {
@@ -48,7 +48,7 @@ final class ScalarDequant {
         }
     }
 
-    /** §4 Q4_0: low nibble of byte j is element j, high nibble element j+16 (pitfall 1). */
+    /** docs/MODEL.md §2.4 Q4_0: low nibble of byte j is element j, high nibble element j+16 (pitfall 1). */
     private static void q4_0(MemorySegment s, long p, float[] out, int e) {
         float d = Vec.f16(s, p);
         for (int j = 0; j < 16; j++) {
@@ -58,7 +58,7 @@ final class ScalarDequant {
         }
     }
 
-    /** §4 Q4_1: [d][m][qs]; x = d*q + m. */
+    /** docs/MODEL.md §2.4 Q4_1: [d][m][qs]; x = d*q + m. */
     private static void q4_1(MemorySegment s, long p, float[] out, int e) {
         float d = Vec.f16(s, p);
         float m = Vec.f16(s, p + 2);
@@ -69,7 +69,7 @@ final class ScalarDequant {
         }
     }
 
-    /** §4 Q5_0 / Q5_1: bit j of qh is the 5th bit of element j, bit j+16 that of element j+16. */
+    /** docs/MODEL.md §2.4 Q5_0 / Q5_1: bit j of qh is the 5th bit of element j, bit j+16 that of element j+16. */
     private static void q5(MemorySegment s, long p, float[] out, int e, boolean withMin) {
         float d = Vec.f16(s, p);
         float m = withMin ? Vec.f16(s, p + 2) : 0f;
@@ -89,7 +89,10 @@ final class ScalarDequant {
         }
     }
 
-    /** get_scale_min_k4 (§4 Q4_K): returns the 6-bit scale (want == 0) or min (want == 1) of sub-block j. */
+    /**
+     * get_scale_min_k4 (docs/MODEL.md §2.4 Q4_K): returns the 6-bit scale (want == 0) or min (want == 1) of
+     * sub-block j.
+     */
     static int scaleMin(MemorySegment s, long scales, int j, int want) {
         if (j < 4) {
             return u8(s, scales + j + 4L * want) & 63;
@@ -100,7 +103,10 @@ final class ScalarDequant {
         return (u8(s, scales + j + 4) >> 4) | ((u8(s, scales + j) >> 6) << 4);
     }
 
-    /** §4 Q4_K / Q5_K: chunk c = 32 low nibbles (sub-block 2c) then 32 high nibbles (2c+1) of the same bytes. */
+    /**
+     * docs/MODEL.md §2.4 Q4_K / Q5_K: chunk c = 32 low nibbles (sub-block 2c) then 32 high nibbles (2c+1) of the
+     * same bytes.
+     */
     private static void q45k(MemorySegment s, long p, float[] out, int e, boolean five) {
         float d = Vec.f16(s, p);
         float dmin = Vec.f16(s, p + 2);
@@ -116,7 +122,7 @@ final class ScalarDequant {
                 int q = u8(s, qs + 32L * c + l);
                 int lo = q & 0x0F;
                 int hi = q >> 4;
-                if (five) { // Q5_K: qh indexed by l for every chunk, the chunk picks the bit (pitfall 2)
+                if (five) { // Q5_K: qh indexed by l for every chunk, the chunk picks the bit (docs/MODEL.md pitfall 2)
                     int h = u8(s, qh + l);
                     lo += ((h >> (2 * c)) & 1) << 4;
                     hi += ((h >> (2 * c + 1)) & 1) << 4;
@@ -127,7 +133,10 @@ final class ScalarDequant {
         }
     }
 
-    /** §4 Q6_K: [ql 128][qh 64][scales int8 16][d f16] — d last, scales signed, scale index = element/16. */
+    /**
+     * docs/MODEL.md §2.4 Q6_K: [ql 128][qh 64][scales int8 16][d f16] — d last, scales signed, scale index =
+     * element/16.
+     */
     private static void q6k(MemorySegment s, long p, float[] out, int e) {
         float d = Vec.f16(s, p + 208);
         for (int n = 0; n < 2; n++) {

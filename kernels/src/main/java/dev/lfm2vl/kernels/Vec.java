@@ -52,7 +52,7 @@ final class Vec {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** IEEE half at {@code off} (gguf.md §4 {@code f16(b)}). */
+    /** IEEE half at {@code off} (docs/MODEL.md §2.4 {@code f16}). */
     static float f16(MemorySegment seg, long off) {
         return Float.float16ToFloat(seg.get(U16, off));
     }
@@ -96,7 +96,7 @@ final class Vec {
         return abs.reinterpretAsInts().or(h.and(0x8000_0000)).reinterpretAsFloats();
     }
 
-    /** L bfloat16 values at {@code off}: each is the upper half of an F32 (gguf.md §4). */
+    /** L bfloat16 values at {@code off}: each is the upper half of an F32 (docs/MODEL.md §2.4). */
     static FloatVector bfloats(MemorySegment seg, long off) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(S, seg, off, LE).castShape(I, 0);
         return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();

@@ -7,7 +7,7 @@ import java.util.Objects;
 
 /**
  * A rows x cols view of a 2-D weight read in place from its (mapped) segment: row r is output r, cols is
- * the input size (ggml ne0, spec pitfall 24). Nothing is copied or cached; the type is resolved once here
+ * the input size (ggml ne0, docs/MODEL.md pitfall 24). Nothing is copied or cached; the type is resolved once here
  * and {@link #dot} switches on it once per row. Immutable and safe to share between threads.
  */
 public final class WeightMatrix {
@@ -99,7 +99,10 @@ public final class WeightMatrix {
         return rowBytes * rows;
     }
 
-    /** The scalar oracle: row {@code row} as cols floats into out[off..], straight from the spec formulas (§4). */
+    /**
+     * The scalar oracle: row {@code row} as cols floats into out[off..], straight from the formulas of
+     * docs/MODEL.md §2.4.
+     */
     public void dequantizeRow(int row, float[] out, int off) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(off, cols, out.length);

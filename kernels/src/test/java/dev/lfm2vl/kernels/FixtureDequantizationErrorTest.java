@@ -61,7 +61,7 @@ class FixtureDequantizationErrorTest {
         return maxBound(type) / 2;
     }
 
-    /** Element k of a 32-group read with the wrong (interleaved, 2j/2j+1) nibble order of pitfall 1. */
+    /** Element k of a 32-group read with the wrong (interleaved, 2j/2j+1) nibble order of docs/MODEL.md pitfall 1. */
     static int interleaved(int k) {
         int g = k - k % 32, j = k % 32;
         return g + (j % 2 == 0 ? j / 2 : 16 + j / 2);

@@ -9,11 +9,11 @@ import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
 /**
- * One hand-built block per type with every element distinguishable, so the element order (spec pitfall 1:
- * byte j holds elements j and j+16; pitfall 2: K-quant chunk/nibble order, 6-bit scale packing, Q6_K's
- * trailing d and signed scales) is pinned down. Expected values are computed element by element from the
- * layout description, independently of the oracle's loop structure; both the oracle and the vector paths
- * (dequantizeRange, dot with unit vectors) are checked.
+ * One hand-built block per type with every element distinguishable, so the element order (docs/MODEL.md
+ * pitfall 1: byte j holds elements j and j+16; docs/MODEL.md pitfall 2: K-quant chunk/nibble order, 6-bit
+ * scale packing, Q6_K's trailing d and signed scales) is pinned down. Expected values are computed element by
+ * element from the layout description, independently of the oracle's loop structure; both the oracle and the
+ * vector paths (dequantizeRange, dot with unit vectors) are checked.
  */
 class KnownBlockLayoutTest {
 

@@ -99,7 +99,7 @@ class ResizeTest {
         assertArrayEquals(g, Resize.bilinearAntialias(g, 5, 16, 16, 16, 16));
     }
 
-    /** Hand-computed antialias weights for 16 -> 3 (scale 16/3, support 16/3): see the spec's §3.4 rule. */
+    /** Hand-computed antialias weights for 16 -> 3 (scale 16/3, support 16/3): see the rule of docs/MODEL.md §4.3. */
     private static final int[][] W16TO3_START_AND_NUMERATORS = {
         {0, 19, 25, 31, 27, 21, 15, 9, 3},
         {3, 5, 11, 17, 23, 29, 29, 23, 17, 11, 5},

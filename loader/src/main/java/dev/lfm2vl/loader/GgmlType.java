@@ -1,7 +1,7 @@
 package dev.lfm2vl.loader;
 
 /**
- * The ggml tensor element types (spec gguf.md §3): id, elements per block and bytes per block.
+ * The ggml tensor element types (docs/MODEL.md §2.3): id, elements per block and bytes per block.
  * Types listed here are known to the loader; whether a kernel exists for one is the kernels' business.
  */
 public enum GgmlType {

@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A GGUF v2/v3 file (spec gguf.md §1-2), memory-mapped read-only. Every tensor is a zero-copy slice of the
+ * A GGUF v2/v3 file (docs/MODEL.md §2.1-§2.2), memory-mapped read-only. Every tensor is a zero-copy slice of the
  * mapping; weights never touch the Java heap. The whole header is validated before anything is returned:
  * a malformed file is a {@link GgufFormatException} naming the problem and its byte offset, never an
  * OutOfMemoryError or an endless loop (every length is checked against the bytes left before use).

@@ -8,7 +8,7 @@ import java.util.Set;
 
 /**
  * The key/value metadata of a GGUF file, in file order, with typed accessors. Integer keys accept any
- * integer width (converters differ, spec gguf.md §2); a missing key or a wrong type is a
+ * integer width (converters differ, docs/MODEL.md §2.2); a missing key or a wrong type is a
  * {@link GgufFormatException} naming the key.
  */
 public final class GgufMetadata {

@@ -8,7 +8,7 @@ import java.util.Arrays;
  *
  * @param name       tensor name, e.g. {@code blk.0.ffn_up.weight}
  * @param type       element type; rows of quantized types are whole blocks
- * @param shape      dims in ggml order: {@code shape[0]} is the contiguous axis (spec gguf.md §1)
+ * @param shape      dims in ggml order: {@code shape[0]} is the contiguous axis (docs/MODEL.md §2.1)
  * @param fileOffset absolute byte offset of the data in the file
  * @param data       the bytes, {@code byteSize()} long, read-only
  */

@@ -1,6 +1,6 @@
 package dev.lfm2vl.loader;
 
-/** The metadata value type tags of GGUF (spec gguf.md §2). */
+/** The metadata value type tags of GGUF (docs/MODEL.md §2.2). */
 public enum GgufValueType {
     UINT8(0, 1), INT8(1, 1), UINT16(2, 2), INT16(3, 2), UINT32(4, 4), INT32(5, 4), FLOAT32(6, 4),
     BOOL(7, 1), STRING(8, 8), ARRAY(9, 12), UINT64(10, 8), INT64(11, 8), FLOAT64(12, 8);

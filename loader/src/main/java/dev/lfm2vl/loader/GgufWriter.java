@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes GGUF v3 files (spec gguf.md §1): metadata in insertion order, tensor infos, then tensor data, each
+ * Writes GGUF v3 files (docs/MODEL.md §2.1): metadata in insertion order, tensor infos, then tensor data, each
  * tensor padded with zeros to the alignment as llama.cpp's writers do. A tensor may be placed at an explicit
  * offset; the gap before it is left as a hole, so tests can make sparse files far larger than 4 GiB.
  * {@link #write(Path)} writes to a temporary file and renames it, so a failed write leaves no partial file.

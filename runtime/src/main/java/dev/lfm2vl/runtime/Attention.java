@@ -10,8 +10,8 @@ import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
 
 /**
- * LFM2's grouped-query attention block (spec §2.6): project q, k, v; RMSNorm each head of q and k (one
- * weight vector shared by all heads, before RoPE, pitfall 8); NEOX RoPE at the absolute position; append k, v
+ * LFM2's grouped-query attention block (docs/MODEL.md §3.6): project q, k, v; RMSNorm each head of q and k (one
+ * weight vector shared by all heads, before RoPE, docs/MODEL.md pitfall 8); NEOX RoPE at the absolute position; append k, v
  * to the layer's cache (keys transposed, see {@link Lfm2State#keys}); causal softmax attention where query head h reads KV head h / (heads / kvHeads);
  * concatenate the heads and project with W_o. One forward at a time per model (the head task is reused).
  */

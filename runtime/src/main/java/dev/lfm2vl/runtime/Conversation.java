@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A multi-turn chat whose earlier turns stay in the KV cache: each new user message is rendered as a
- * continuation of the conversation (spec §6.1) and only its tokens are fed, never the whole history again.
+ * continuation of the conversation (docs/MODEL.md §8.1) and only its tokens are fed, never the whole history again.
  */
 public final class Conversation {
     private final Lfm2Model model;

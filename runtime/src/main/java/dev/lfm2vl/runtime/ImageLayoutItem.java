@@ -1,7 +1,7 @@
 package dev.lfm2vl.runtime;
 
 /**
- * One item of an image span in the prompt ({@code lfm2-vl.md} §6.3): either a special-token marker, given by its
+ * One item of an image span in the prompt (docs/MODEL.md §8.3): either a special-token marker, given by its
  * text so the caller maps it to an id with the tokenizer, or the image vectors of one pre-processed entry.
  */
 public sealed interface ImageLayoutItem {

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * LFM2-VL image pre-processing ({@code lfm2-vl.md} §5, layout §6.3) in two flavours ({@link PreprocessMode}): smart
+ * LFM2-VL image pre-processing (docs/MODEL.md §6, layout §8.3) in two flavours ({@link PreprocessMode}): smart
  * resize to a multiple of {@code patchSize·downsampleFactor} (32 px) within the min/max image-token budget, the
  * tiling decision, the tile grid, the entries (tiles then thumbnail, or one image) as normalised planar floats, and
  * the marker layout of the image span.
@@ -58,7 +58,7 @@ public final class ImagePreprocessor {
             }
         }
 
-        /** Defaults of §5.1: 64..256 image tokens, splitting on, 512-px tiles, 2..10 tiles, tolerance 2.0, patch 16, factor 2. */
+        /** Defaults of docs/MODEL.md §6.1: 64..256 image tokens, splitting on, 512-px tiles, 2..10 tiles, tolerance 2.0, patch 16, factor 2. */
         public static Options defaults(PreprocessMode mode, float[] mean, float[] std) {
             return new Options(mode, 64, 256, true, 512, 2, 10, 2.0, mean, std, 16, 2);
         }
@@ -111,7 +111,7 @@ public final class ImagePreprocessor {
 
     /**
      * HF's candidate grids {@code (cols, rows)} for 2..10 tiles in the exact order CPython produces for
-     * {@code sorted(set(...), key=w*h)} ({@code lfm2-vl.md} §5.4); ties are resolved by this order.
+     * {@code sorted(set(...), key=w*h)} (docs/MODEL.md §6.4); ties are resolved by this order.
      */
     private static final int[][] HF_CANDIDATES = {
         {1, 2}, {2, 1}, {3, 1}, {1, 3}, {2, 2}, {4, 1}, {1, 4}, {5, 1}, {1, 5}, {1, 6}, {6, 1}, {3, 2}, {2, 3},
@@ -130,7 +130,7 @@ public final class ImagePreprocessor {
 
     // ---------------------------------------------------------------- decisions
 
-    /** Smart resize (§5.2) of a {@code width x height} image: returns {@code {w, h}}, multiples of 32. */
+    /** Smart resize (docs/MODEL.md §6.2) of a {@code width x height} image: returns {@code {w, h}}, multiples of 32. */
     int[] smartResize(int width, int height) {
         int f = options.unit();
         long minPixels = options.minPixels();
@@ -166,7 +166,7 @@ public final class ImagePreprocessor {
         return new int[] {wBar, hBar};
     }
 
-    /** Whether a {@code width x height} image is tiled (§5.3). */
+    /** Whether a {@code width x height} image is tiled (docs/MODEL.md §6.3). */
     boolean shouldTile(int width, int height) {
         if (!options.imageSplitting() || options.maxTiles() < 2) {
             return false;
@@ -220,7 +220,7 @@ public final class ImagePreprocessor {
         return out;
     }
 
-    /** The tile grid {@code {cols, rows}} closest in aspect ratio (§5.4): double in HF mode, float in llama.cpp mode. */
+    /** The tile grid {@code {cols, rows}} closest in aspect ratio (docs/MODEL.md §6.4): double in HF mode, float in llama.cpp mode. */
     int[] gridLayout(int width, int height) {
         int tile = options.tileSize();
         int[] best = {1, 1};

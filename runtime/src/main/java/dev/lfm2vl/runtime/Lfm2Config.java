@@ -7,13 +7,13 @@ import dev.lfm2vl.loader.GgufValueType;
 import java.util.Arrays;
 
 /**
- * The LFM2 text tower's hyperparameters, all read from the GGUF metadata (spec §2.1); nothing is fixed to a size.
+ * The LFM2 text tower's hyperparameters, all read from the GGUF metadata (docs/MODEL.md §3.1); nothing is fixed to a size.
  *
  * @param layers        number of blocks
  * @param dim           residual width ({@code embedding_length})
  * @param ffnDim        SwiGLU hidden width as stored ({@code feed_forward_length})
  * @param heads         query heads of the attention layers
- * @param kvHeads       KV heads per layer; 0 marks a short-conv layer (spec pitfall 5)
+ * @param kvHeads       KV heads per layer; 0 marks a short-conv layer (docs/MODEL.md pitfall 5)
  * @param headDim       {@code dim / heads}; RoPE covers the whole head
  * @param convKernel    short-conv taps ({@code shortconv.l_cache}); the state keeps {@code convKernel - 1} rows
  * @param ropeTheta     RoPE base ({@code rope.freq_base}; llama.cpp's default 10000 when absent)

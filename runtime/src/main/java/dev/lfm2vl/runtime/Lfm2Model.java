@@ -17,7 +17,7 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 
 /**
- * The LFM2 hybrid text tower (spec §2.4): embeddings, then per layer a pre-normed mixer (gated short conv or
+ * The LFM2 hybrid text tower (docs/MODEL.md §3.4): embeddings, then per layer a pre-normed mixer (gated short conv or
  * grouped-query attention) and a pre-normed SwiGLU feed-forward, each added to the residual stream; then the
  * final RMSNorm and the tied LM head. Weights stay in the memory-mapped GGUF; only the tiny norm and conv
  * vectors are copied to the heap.
@@ -30,8 +30,8 @@ public final class Lfm2Model implements AutoCloseable {
     private final Lfm2Config config;
     private final Parallel pool;
     private final WeightMatrix tokenEmbedding;
-    private final WeightMatrix lmHead;       // output.weight, or token_embd.weight when tied (spec §2.1)
-    private final float[] outputNorm;        // token_embd_norm.weight is the FINAL norm (spec pitfall 6)
+    private final WeightMatrix lmHead;       // output.weight, or token_embd.weight when tied (docs/MODEL.md §3.1)
+    private final float[] outputNorm;        // token_embd_norm.weight is the FINAL norm (docs/MODEL.md pitfall 6)
     private final Block[] blocks;
     private final Rope rope;                 // cos/sin tables shared by every attention layer
     private Tokenizer tokenizer;             // built on first use: parsing a 65536-token vocabulary is not free
@@ -143,7 +143,7 @@ public final class Lfm2Model implements AutoCloseable {
     }
 
     /**
-     * Feeds {@code rows} input embeddings (e.g. projected image vectors, spec pitfall 26) at the state's position,
+     * Feeds {@code rows} input embeddings (e.g. projected image vectors, docs/MODEL.md pitfall 26) at the state's position,
      * each taking one position; writes the last position's logits if {@code logits} is not null.
      */
     public void forwardEmbeddings(Lfm2State state, float[] embeddings, int off, int rows, float[] logits) {
@@ -183,7 +183,7 @@ public final class Lfm2Model implements AutoCloseable {
             Norms.rmsNormRows(s.x, 0, b.mixerNorm, s.normed, 0, tokens, d, eps);
             b.mixer.forward(s, l, s.normed, tokens, s.mixed);
             Elementwise.add(s.x, 0, s.mixed, 0, tokens * d);
-            // h = h + W_down(SiLU(W_gate f) ⊙ W_up f), f = RMSNorm(h)   (SiLU on the gate, spec pitfall 7)
+            // h = h + W_down(SiLU(W_gate f) ⊙ W_up f), f = RMSNorm(h)   (SiLU on the gate, docs/MODEL.md pitfall 7)
             Norms.rmsNormRows(s.x, 0, b.ffnNorm, s.normed, 0, tokens, d, eps);
             Linear.apply(b.gate, s.normed, tokens, s.gate, pool);
             Linear.apply(b.up, s.normed, tokens, s.up, pool);

@@ -3,7 +3,7 @@ package dev.lfm2vl.runtime;
 import dev.lfm2vl.kernels.AttentionKernel;
 
 /**
- * Everything one conversation carries between forward calls (spec §2.5, §2.6): the next position, the KV
+ * Everything one conversation carries between forward calls (docs/MODEL.md §3.5, §3.6): the next position, the KV
  * cache of each attention layer, the gated-conv state of each conv layer, and scratch rows for a batch of up to
  * {@code maxBatch} positions. Allocated once; forward passes allocate nothing.
  */

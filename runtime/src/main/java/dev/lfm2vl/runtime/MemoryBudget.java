@@ -12,7 +12,7 @@ import dev.lfm2vl.kernels.MatMul;
 public final class MemoryBudget {
 
     /**
-     * The published LFM2-VL-3B text tower (LFM2-2.6B, {@code lfm2-vl.md} §2.1): 30 layers of width 2048, FFN 10752,
+     * The published LFM2-VL-3B text tower (LFM2-2.6B, docs/MODEL.md §3.1): 30 layers of width 2048, FFN 10752,
      * 32 heads of 64, attention (8 KV heads) at layers 2, 5, 9, 13, 17, 21, 24, 27, the other 22 short-conv with
      * {@code L_cache} 3, vocabulary 65536. Used when no model file is given.
      */
@@ -27,7 +27,7 @@ public final class MemoryBudget {
     }
 
     /**
-     * SigLIP2-so400m as in the LFM2-VL-3B mmproj ({@code lfm2-vl.md} §3.1): hidden 1152, MLP 4304, 16 heads of 72,
+     * SigLIP2-so400m as in the LFM2-VL-3B mmproj (docs/MODEL.md §4.1): hidden 1152, MLP 4304, 16 heads of 72,
      * 27 layers, patch 16, unshuffle factor 2, image vectors of 2048. Used when no mmproj is given.
      */
     public static final VisionConfig SIGLIP2_SO400M = new VisionConfig(1152, 16, 72, 4304, 27, 16, 1e-6f,

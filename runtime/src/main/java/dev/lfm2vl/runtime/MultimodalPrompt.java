@@ -11,7 +11,7 @@ import java.util.concurrent.CancellationException;
  * A prompt with images, as a sequence of chunks in llama.cpp's (libmtmd) shape: text chunks carry token ids, image
  * chunks one pre-processed entry each (a tile or the thumbnail / single image). Built from the chat pieces
  * ({@link ChatTemplate#pieces}): text pieces are tokenized with parse-special on (BOS only at the very start), and
- * each image slot is expanded into its layout ({@code lfm2-vl.md} §6.3): the marker tokens ({@code <|image_start|>},
+ * each image slot is expanded into its layout (docs/MODEL.md §8.3): the marker tokens ({@code <|image_start|>},
  * {@code <|img_row_R_col_C|>}, {@code <|img_thumbnail|>}, {@code <|image_end|>}, looked up by text in the
  * tokenizer) are merged into the surrounding text chunks, and every entry becomes its own image chunk — so the
  * chunk list of the fixtures' prompt is {@code [BOS <|im_start|> user \n <|image_start|> <|img_thumbnail|>],

@@ -1,6 +1,6 @@
 package dev.lfm2vl.runtime;
 
-/** Which image pre-processing behaviour to reproduce ({@code lfm2-vl.md} §5). */
+/** Which image pre-processing behaviour to reproduce (docs/MODEL.md §6). */
 public enum PreprocessMode {
     /**
      * Hugging Face {@code Lfm2VlImageProcessorFast} + {@code Lfm2VlProcessor} (how the model was trained):

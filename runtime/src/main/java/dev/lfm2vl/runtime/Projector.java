@@ -11,10 +11,10 @@ import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
 
 /**
- * The LFM2-VL multimodal projector ({@code lfm2-vl.md} §4): pixel unshuffle by the scale factor (channel order
- * {@code (dy·s + dx)·hidden + c}, spec pitfall 10), an optional LayerNorm (eps 1e-5, only when {@code mm.input_norm.*}
+ * The LFM2-VL multimodal projector (docs/MODEL.md §5): pixel unshuffle by the scale factor (channel order
+ * {@code (dy·s + dx)·hidden + c}, docs/MODEL.md pitfall 10), an optional LayerNorm (eps 1e-5, only when {@code mm.input_norm.*}
  * exist), {@code mm.1} + bias, GELU, {@code mm.2} + bias. The GELU is the tanh form by default (llama.cpp);
- * {@link Activations.Gelu#ERF} reproduces HF ({@code projector_hidden_act = "gelu"}, pitfall 9).
+ * {@link Activations.Gelu#ERF} reproduces HF ({@code projector_hidden_act = "gelu"}, docs/MODEL.md pitfall 9).
  * Buffers grow once to the largest entry seen; not thread-safe.
  */
 public final class Projector {

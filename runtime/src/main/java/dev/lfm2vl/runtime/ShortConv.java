@@ -8,7 +8,7 @@ import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
 
 /**
- * LFM2's gated short-convolution block (spec §2.5, pitfall 4):
+ * LFM2's gated short-convolution block (docs/MODEL.md §3.5, pitfall 4):
  * {@code [B | C | x] = W_in·u;  y = conv(B ⊙ x);  out = W_out·(C ⊙ y)}, a causal depthwise conv of
  * {@code convKernel} taps whose state carries the last {@code convKernel - 1} gated rows B⊙x across calls.
  */
@@ -29,7 +29,7 @@ final class ShortConv implements Lfm2Model.Mixer {
 
     static ShortConv load(GgufFile gguf, String prefix, Lfm2Config c, Parallel pool) throws GgufFormatException {
         int d = c.dim();
-        // shortconv.conv.weight is [L, d]: the L taps of each channel contiguous, always F32 (spec gguf.md §8.1).
+        // shortconv.conv.weight is [L, d]: the L taps of each channel contiguous, always F32 (docs/MODEL.md §2.7).
         float[] taps = GgufWeights.vector(gguf, prefix + "shortconv.conv.weight", c.convKernel() * d);
         return new ShortConv(d, GgufWeights.matrix(gguf, prefix + "shortconv.in_proj.weight", d, 3 * d),
                 new CausalConv(taps, d, c.convKernel()),

@@ -18,7 +18,7 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 
 /**
- * The SigLIP2 NaFlex vision tower of an mmproj GGUF ({@code lfm2-vl.md} §3): patch embedding, learned position grid
+ * The SigLIP2 NaFlex vision tower of an mmproj GGUF (docs/MODEL.md §4): patch embedding, learned position grid
  * resized to the patch grid, {@code block_count} pre-norm encoder layers with bidirectional attention, post-LayerNorm.
  * Weights stay in the memory-mapped GGUF.
  *
@@ -29,7 +29,7 @@ import java.util.function.BooleanSupplier;
 public final class SiglipEncoder {
     private final VisionConfig config;
     private final Parallel pool;
-    private final WeightMatrix patchWeight;  // [hidden][3·p·p], input index c·p² + ky·p + kx (spec pitfall 11)
+    private final WeightMatrix patchWeight;  // [hidden][3·p·p], input index c·p² + ky·p + kx (docs/MODEL.md pitfall 11)
     private final float[] patchBias;
     private final float[] positionTable;     // [16·16][hidden], row y·16 + x
     private final Block[] blocks;
@@ -191,7 +191,7 @@ public final class SiglipEncoder {
 
     /**
      * The position embeddings for a {@code gh x gw} patch grid: the learned 16x16 grid resized with antialiased
-     * bilinear (spec §3.4, pitfall 12), identity for 16x16. Cached per size.
+     * bilinear (docs/MODEL.md §4.3, pitfall 12), identity for 16x16. Cached per size.
      */
     float[] positions(int gh, int gw) {
         int g = VisionConfig.POSITION_GRID;

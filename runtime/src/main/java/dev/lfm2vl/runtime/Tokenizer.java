@@ -412,7 +412,7 @@ public final class Tokenizer {
                 out.add(tok);
             } else {
                 // Merge result missing from the vocabulary (should not happen): one byte token per byte
-                // of the symbol, as spec §7 says. llama.cpp instead looks up each raw UTF-8 byte of the
+                // of the symbol, as docs/MODEL.md §7 says. llama.cpp instead looks up each raw UTF-8 byte of the
                 // mapped text, which finds only the printable-ASCII byte symbols and drops the others.
                 String text = symbolText[sym[i]];
                 for (int k = 0; k < text.length(); k++) {

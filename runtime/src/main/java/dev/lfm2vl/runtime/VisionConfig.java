@@ -5,14 +5,14 @@ import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.loader.GgufMetadata;
 
 /**
- * Hyperparameters of an LFM2-VL vision projector ("mmproj") GGUF ({@code gguf.md} §8.2, {@code lfm2-vl.md} §3.1).
+ * Hyperparameters of an LFM2-VL vision projector ("mmproj") GGUF (docs/MODEL.md §2.8, §4.1).
  *
  * @param hidden        {@code clip.vision.embedding_length} (1152 for the 3B)
  * @param heads         {@code clip.vision.attention.head_count}
  * @param headDim       hidden / heads (72 for the 3B)
  * @param ffnDim        {@code clip.vision.feed_forward_length}
  * @param layers        {@code clip.vision.block_count}: the encoder layers to RUN (extra {@code v.blk.*} are ignored,
- *                      spec pitfall 14)
+ *                      docs/MODEL.md pitfall 14)
  * @param patchSize     {@code clip.vision.patch_size} (16)
  * @param eps           {@code clip.vision.attention.layer_norm_epsilon} (1e-6)
  * @param imageMean     {@code clip.vision.image_mean} (3 values)

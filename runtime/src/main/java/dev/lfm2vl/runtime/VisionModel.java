@@ -86,7 +86,7 @@ public final class VisionModel implements AutoCloseable {
         }
     }
 
-    /** Pre-processing options from the mmproj's mean/std and patch size, §5.1 defaults otherwise. */
+    /** Pre-processing options from the mmproj's mean/std and patch size, docs/MODEL.md §6.1 defaults otherwise. */
     public ImagePreprocessor.Options preprocessOptions(PreprocessMode mode) {
         ImagePreprocessor.Options d = ImagePreprocessor.Options.defaults(mode, config.imageMean(), config.imageStd());
         return new ImagePreprocessor.Options(mode, d.minImageTokens(), d.maxImageTokens(), d.imageSplitting(), d.tileSize(),

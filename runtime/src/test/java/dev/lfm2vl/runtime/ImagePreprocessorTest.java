@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** HF-mode decisions and both modes' differences, with values derived from {@code lfm2-vl.md} §5. */
+/** HF-mode decisions and both modes' differences, with values derived from docs/MODEL.md §6. */
 class ImagePreprocessorTest {
     private static final float[] HALF = {0.5f, 0.5f, 0.5f};
 

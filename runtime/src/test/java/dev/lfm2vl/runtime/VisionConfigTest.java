@@ -146,7 +146,7 @@ class VisionConfigTest {
             float[] tanh = v.embed(e);
             float[] erf = v.withProjectorGelu(dev.lfm2vl.kernels.Activations.Gelu.ERF).embed(e);
             double d = VisionFixtures.maxAbs(tanh, 0, erf, 0, tanh.length);
-            // the two GELUs differ by at most ~1e-3 per activation (spec §4)
+            // the two GELUs differ by at most ~1e-3 per activation (docs/MODEL.md §4.1)
             assertTrue(d > 1e-6 && d < 2e-2, "max abs " + d);
         }
     }

@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A GGUF v3 writer for files larger than memory (spec gguf.md §1): tensors are either raw bytes (copied) or
+ * A GGUF v3 writer for files larger than memory (docs/MODEL.md §2.1): tensors are either raw bytes (copied) or
  * produced row by row as F32 by a {@link RowSource} and quantized on the fly with {@link Quantizer}, a chunk of
  * rows at a time spread over a {@link Parallel} pool, then streamed to the file. Only one chunk (a few MiB) is
  * held in memory. Writes a temporary file beside the target and renames it, so a failed or interrupted write

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Random-weight LFM2-VL GGUF pairs with exact model shapes (spec gguf.md §7, §8), for benchmarks and tests
+ * Random-weight LFM2-VL GGUF pairs with exact model shapes (docs/MODEL.md §2.6-§2.8), for benchmarks and tests
  * without downloading a real model. Weights are N(0, 0.02)-like (Irwin–Hall of four uniforms from a per-row
  * xorshift stream seeded by (seed, tensor, row), so the output does not depend on thread scheduling); norm
  * weights are 1 ± small noise. Nothing is held in memory: the returned {@link GgufStreamWriter}s generate and
@@ -19,7 +19,7 @@ import java.util.Locale;
 public final class SyntheticModels {
     private SyntheticModels() {}
 
-    /** Text tower hyperparameters (spec lfm2-vl.md §2.1). */
+    /** Text tower hyperparameters (docs/MODEL.md §3.1). */
     public record TextShape(int layers, int dim, int ffn, int heads, int kvHeads, int[] attentionLayers, int vocab,
             int context, int lCache, float ropeTheta, float rmsEps) {
         public boolean isAttention(int layer) {
@@ -31,7 +31,7 @@ public final class SyntheticModels {
         }
     }
 
-    /** Vision tower + projector hyperparameters (spec lfm2-vl.md §3.1, gguf.md §8.2). */
+    /** Vision tower + projector hyperparameters (docs/MODEL.md §4.1, §2.8). */
     public record VisionShape(int hidden, int blocks, int heads, int ffn, int patch, int positions, int scaleFactor,
             int projectorHidden, int projectionDim) {}
 
@@ -77,7 +77,7 @@ public final class SyntheticModels {
 
     // ---------------------------------------------------------------------------------------------- text
 
-    /** The text GGUF: every tensor of gguf.md §8.1, 2-D weights of {@code type} ({@code embdType} for the embedding). */
+    /** The text GGUF: every tensor of docs/MODEL.md §2.7, 2-D weights of {@code type} ({@code embdType} for the embedding). */
     public static GgufStreamWriter text(Preset preset, GgmlType type, GgmlType embdType, long seed) {
         TextShape s = preset.text();
         GgufStreamWriter w = new GgufStreamWriter();
@@ -145,7 +145,7 @@ public final class SyntheticModels {
     // ---------------------------------------------------------------------------------------------- mmproj
 
     /**
-     * The mmproj GGUF (gguf.md §8.2): 2-D weights and the patch embedding of {@code type} (F16 in the official
+     * The mmproj GGUF (docs/MODEL.md §2.8): 2-D weights and the patch embedding of {@code type} (F16 in the official
      * F16 mmproj; a weight whose rows cannot take the type, like ffn_down with 4304 columns, falls back to F16),
      * position embedding, norms and biases F32.
      */
@@ -279,7 +279,7 @@ public final class SyntheticModels {
     static final int TYPE_CONTROL = 3;
 
     /**
-     * {@code size} tokens: the special tokens of spec §6.2 at their ids (vocabularies of at least 1024 tokens;
+     * {@code size} tokens: the special tokens of docs/MODEL.md §8.2 at their ids (vocabularies of at least 1024 tokens;
      * smaller ones use the shared fixture's compact layout: controls 0..117, image markers 14..117), then the
      * 256 byte symbols (GPT-2 byte-to-unicode alphabet), then two-symbol merge tokens, one merge each.
      */
@@ -331,7 +331,7 @@ public final class SyntheticModels {
         return new Vocab(tokens, types, m);
     }
 
-    /** Spec §6.2 ids: 0..7 chat controls, reserved up to 395, &lt;image&gt; 396, tile markers 397..496, 497..499. */
+    /** docs/MODEL.md §8.2 ids: 0..7 chat controls, reserved up to 395, &lt;image&gt; 396, tile markers 397..496, 497..499. */
     private static String[] realSpecials() {
         String[] s = new String[500];
         String[] head = {"<|pad|>", "<|startoftext|>", "<|endoftext|>", "<|fim_pre|>", "<|fim_mid|>", "<|fim_suf|>", "<|im_start|>", "<|im_end|>"};
@@ -371,7 +371,7 @@ public final class SyntheticModels {
         return s;
     }
 
-    /** GPT-2 bytes_to_unicode (spec §7). */
+    /** GPT-2 bytes_to_unicode (docs/MODEL.md §7). */
     static char[] byteToUnicode() {
         char[] map = new char[256];
         int next = 256;
@@ -382,7 +382,7 @@ public final class SyntheticModels {
         return map;
     }
 
-    /** A ChatML template in the shape of the LFM2-VL one (spec §6.1). */
+    /** A ChatML template in the shape of the LFM2-VL one (docs/MODEL.md §8.1). */
     static final String CHAT_TEMPLATE = "{{- bos_token -}}{%- for message in messages -%}"
             + "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
             + "{%- if message['content'] is string -%}{{- message['content'] -}}{%- else -%}"

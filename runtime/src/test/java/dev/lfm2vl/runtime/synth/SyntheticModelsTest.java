@@ -106,7 +106,7 @@ class SyntheticModelsTest {
     void lfm2vl3bPresetHasTheRealShapesAndAValidTokenizer() throws Exception {
         SyntheticModels.Preset p = SyntheticModels.preset("lfm2-vl-3b");
         GgufStreamWriter text = SyntheticModels.text(p, GgmlType.Q4_0, GgmlType.Q6_K, 1);
-        assertEquals(266, text.tensorCount()); // gguf.md §8.1
+        assertEquals(266, text.tensorCount()); // docs/MODEL.md §2.7
         // Q4_0 blocks for everything but the Q6_K embedding and the F32 norms/conv kernels: about 1.5 GB
         long bytes = text.dataBytes();
         assertTrue(bytes > 1_400_000_000L && bytes < 1_700_000_000L, "bytes " + bytes);
