@@ -60,13 +60,6 @@ public final class Activations {
         }
     }
 
-    /** Scalar twin of {@link #silu(float[], int, float[], int, int)} — the test oracle. */
-    public static void siluScalar(float[] x, int xOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) {
-            out[outOff + i] = silu(x[xOff + i]);
-        }
-    }
-
     /** SiLU of one value: {@code x / (1 + exp(−x))} (float, as ggml). */
     public static float silu(float x) {
         return x / (1f + (float) Math.exp(-x));
@@ -92,13 +85,6 @@ public final class Activations {
         swiglu(gate, 0, up, 0, out, 0, n);
     }
 
-    /** Scalar twin of {@link #swiglu(float[], int, float[], int, float[], int, int)} — the test oracle. */
-    public static void swigluScalar(float[] gate, int gOff, float[] up, int uOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) {
-            out[outOff + i] = silu(gate[gOff + i]) * up[uOff + i];
-        }
-    }
-
     // ---------------------------------------------------------------- GELU
 
     /** Dispatches to {@link #geluTanh} or {@link #geluErf}. */
@@ -107,15 +93,6 @@ public final class Activations {
             geluErf(x, xOff, out, outOff, n);
         } else {
             geluTanh(x, xOff, out, outOff, n);
-        }
-    }
-
-    /** Scalar twin of {@link #gelu} — the test oracle. */
-    public static void geluScalar(Gelu kind, float[] x, int xOff, float[] out, int outOff, int n) {
-        if (kind == Gelu.ERF) {
-            geluErfScalar(x, xOff, out, outOff, n);
-        } else {
-            geluTanhScalar(x, xOff, out, outOff, n);
         }
     }
 
@@ -134,13 +111,6 @@ public final class Activations {
             half.mul(v).mul(t.add(one)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
-            out[outOff + i] = geluTanh(x[xOff + i]);
-        }
-    }
-
-    /** Scalar twin of {@link #geluTanh(float[], int, float[], int, int)} — the test oracle. */
-    public static void geluTanhScalar(float[] x, int xOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) {
             out[outOff + i] = geluTanh(x[xOff + i]);
         }
     }
@@ -182,16 +152,6 @@ public final class Activations {
         }
         for (; i < n; i++) {
             out[outOff + i] = geluErfFloat(x[xOff + i]);
-        }
-    }
-
-    /**
-     * Scalar twin of {@link #geluErf(float[], int, float[], int, int)} — the test oracle: the same
-     * erfc approximation evaluated in double, rounded once to float.
-     */
-    public static void geluErfScalar(float[] x, int xOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) {
-            out[outOff + i] = geluErf(x[xOff + i]);
         }
     }
 

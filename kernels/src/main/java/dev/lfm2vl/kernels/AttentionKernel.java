@@ -266,36 +266,7 @@ public final class AttentionKernel {
         return inv;
     }
 
-    /** Scalar twin of {@link #causal} — the test oracle (plain loops, dot and sums in double). */
-    public static void causalScalar(float[] q, int qOff, int qStride, int T, int p0,
-                                    float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
-                                    int heads, int kvHeads, int headDim,
-                                    float[] out, int outOff, int outStride, float[] scores) {
-        checkGqa(heads, kvHeads, headDim, 0, heads);
-        int group = heads / kvHeads;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int h = 0; h < heads; h++) {
-            int kvCol = (h / group) * headDim;
-            for (int t = 0; t < T; t++) {
-                int n = p0 + t + 1;
-                int qo = qOff + t * qStride + h * headDim;
-                for (int j = 0; j < n; j++) {
-                    scores[j] = Elementwise.dotScalar(q, qo, kCache, kOff + j * kvStride + kvCol, headDim) * scale;
-                }
-                Softmax.softmaxScalar(scores, 0, n);
-                int oo = outOff + t * outStride + h * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    double acc = 0;
-                    for (int j = 0; j < n; j++) {
-                        acc += (double) scores[j] * vCache[vOff + j * kvStride + kvCol + d];
-                    }
-                    out[oo + d] = (float) acc;
-                }
-            }
-        }
-    }
-
-    private static void checkGqa(int heads, int kvHeads, int headDim, int hStart, int hEnd) {
+    static void checkGqa(int heads, int kvHeads, int headDim, int hStart, int hEnd) {
         if (heads <= 0 || kvHeads <= 0 || headDim <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException("bad heads/kvHeads/headDim: " + heads + "/" + kvHeads + "/" + headDim);
         }
@@ -588,32 +559,6 @@ public final class AttentionKernel {
             out[o1 + d] = a1 * inv1;
             out[o2 + d] = a2 * inv2;
             out[o3 + d] = a3 * inv3;
-        }
-    }
-
-    /**
-     * Scalar twin of {@link #bidirectional} — the test oracle: per head and row, plain dot products
-     * (double accumulation), {@link Softmax#softmaxScalar}, P·V in double. {@code scores} ≥ n floats.
-     */
-    public static void bidirectionalScalar(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, int inStride,
-                                           int n, int heads, int headDim,
-                                           float[] out, int outOff, int outStride, float[] scores) {
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int h = 0; h < heads; h++) {
-            int col = h * headDim;
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < n; j++) {
-                    scores[j] = Elementwise.dotScalar(q, qOff + i * inStride + col, k, kOff + j * inStride + col, headDim) * scale;
-                }
-                Softmax.softmaxScalar(scores, 0, n);
-                for (int d = 0; d < headDim; d++) {
-                    double acc = 0;
-                    for (int j = 0; j < n; j++) {
-                        acc += (double) scores[j] * v[vOff + j * inStride + col + d];
-                    }
-                    out[outOff + i * outStride + col + d] = (float) acc;
-                }
-            }
         }
     }
 }

@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Element-wise helpers on float rows with explicit offsets. Each vectorized method has a scalar twin
- * ({@code <name>Scalar}) that is its test oracle. Element-wise ops are exact twins (same float ops per
+ * Element-wise helpers on float rows with explicit offsets. Each vectorized method has a scalar twin of the
+ * same name in the test sources ({@code ScalarElementwise}), its oracle. Element-wise ops are exact twins (same float ops per
  * element, no reassociation) except where FMA is noted. No allocation; in-place use (destination
  * equal to a source at the same offset) is supported everywhere.
  */
@@ -21,13 +21,6 @@ public final class Elementwise {
         add(a, aOff, b, bOff, a, aOff, n);
     }
 
-    /** Scalar twin of {@link #add(float[], int, float[], int, int)} — the test oracle. */
-    public static void addScalar(float[] a, int aOff, float[] b, int bOff, int n) {
-        for (int i = 0; i < n; i++) {
-            a[aOff + i] += b[bOff + i];
-        }
-    }
-
     /** {@code out[i] = a[i] + b[i]}. */
     public static void add(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
         int i = 0;
@@ -36,13 +29,6 @@ public final class Elementwise {
             FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
-            out[outOff + i] = a[aOff + i] + b[bOff + i];
-        }
-    }
-
-    /** Scalar twin of {@link #add(float[], int, float[], int, float[], int, int)} — the test oracle. */
-    public static void addScalar(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) {
             out[outOff + i] = a[aOff + i] + b[bOff + i];
         }
     }
@@ -62,13 +48,6 @@ public final class Elementwise {
         mul(a, aOff, b, bOff, a, aOff, n);
     }
 
-    /** Scalar twin of {@link #mul(float[], int, float[], int, int)} — the test oracle. */
-    public static void mulScalar(float[] a, int aOff, float[] b, int bOff, int n) {
-        for (int i = 0; i < n; i++) {
-            a[aOff + i] *= b[bOff + i];
-        }
-    }
-
     /** {@code out[i] = a[i] · b[i]}. */
     public static void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
         int i = 0;
@@ -77,13 +56,6 @@ public final class Elementwise {
             FloatVector.fromArray(S, a, aOff + i).mul(FloatVector.fromArray(S, b, bOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
-            out[outOff + i] = a[aOff + i] * b[bOff + i];
-        }
-    }
-
-    /** Scalar twin of {@link #mul(float[], int, float[], int, float[], int, int)} — the test oracle. */
-    public static void mulScalar(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) {
             out[outOff + i] = a[aOff + i] * b[bOff + i];
         }
     }
@@ -101,13 +73,6 @@ public final class Elementwise {
         }
     }
 
-    /** Scalar twin of {@link #scale} — the test oracle. */
-    public static void scaleScalar(float[] a, int aOff, int n, float s) {
-        for (int i = 0; i < n; i++) {
-            a[aOff + i] *= s;
-        }
-    }
-
     /** {@code a[i] += s · b[i]} (vector version uses FMA: one rounding instead of two). */
     public static void axpy(float[] a, int aOff, float s, float[] b, int bOff, int n) {
         int i = 0;
@@ -118,13 +83,6 @@ public final class Elementwise {
         }
         for (; i < n; i++) {
             a[aOff + i] = Math.fma(s, b[bOff + i], a[aOff + i]);
-        }
-    }
-
-    /** Scalar twin of {@link #axpy} — the test oracle (separate multiply and add). */
-    public static void axpyScalar(float[] a, int aOff, float s, float[] b, int bOff, int n) {
-        for (int i = 0; i < n; i++) {
-            a[aOff + i] += s * b[bOff + i];
         }
     }
 
@@ -139,7 +97,7 @@ public final class Elementwise {
     /**
      * Dot product {@code Σ a[aOff+i]·b[bOff+i]}: four independent vector FMA accumulators (Java cannot
      * reassociate FP sums, so one accumulator would serialise on FMA latency), lanes reduced in float,
-     * scalar tail added in float. Differs from {@link #dotScalar} by summation order only
+     * scalar tail added in float. Differs from its scalar twin (test sources) by summation order only
      * (relative error ~ n·2^-24 worst case, far less in practice).
      */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
@@ -164,14 +122,5 @@ public final class Elementwise {
             sum = Math.fma(a[aOff + i], b[bOff + i], sum);
         }
         return sum;
-    }
-
-    /** Scalar twin of {@link #dot(float[], int, float[], int, int)} — the test oracle (sequential, double). */
-    public static float dotScalar(float[] a, int aOff, float[] b, int bOff, int n) {
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += (double) a[aOff + i] * b[bOff + i];
-        }
-        return (float) sum;
     }
 }

@@ -35,19 +35,6 @@ public final class Norms {
         scaleByWeight(x, xOff, w, 0, out, outOff, n, scale);
     }
 
-    /** Scalar twin of {@link #rmsNorm} — the test oracle (double accumulation, plain loops). */
-    public static void rmsNormScalar(float[] x, int xOff, float[] w, float[] out, int outOff, int n, float eps) {
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            double v = x[xOff + i];
-            sum += v * v;
-        }
-        float scale = rmsScale(sum, n, eps);
-        for (int i = 0; i < n; i++) {
-            out[outOff + i] = (x[xOff + i] * scale) * w[i];
-        }
-    }
-
     /**
      * RMSNorm of {@code rows} consecutive rows of {@code n} values each (row stride {@code n} for both
      * input and output), all with the same weight {@code w[0..n)}.
@@ -55,13 +42,6 @@ public final class Norms {
     public static void rmsNormRows(float[] x, int xOff, float[] w, float[] out, int outOff, int rows, int n, float eps) {
         for (int r = 0; r < rows; r++) {
             rmsNorm(x, xOff + r * n, w, out, outOff + r * n, n, eps);
-        }
-    }
-
-    /** Scalar twin of {@link #rmsNormRows} — the test oracle. */
-    public static void rmsNormRowsScalar(float[] x, int xOff, float[] w, float[] out, int outOff, int rows, int n, float eps) {
-        for (int r = 0; r < rows; r++) {
-            rmsNormScalar(x, xOff + r * n, w, out, outOff + r * n, n, eps);
         }
     }
 
@@ -75,12 +55,7 @@ public final class Norms {
         rmsNormRows(x, xOff, w, out, outOff, heads, headDim, eps);
     }
 
-    /** Scalar twin of {@link #rmsNormHeads} — the test oracle. */
-    public static void rmsNormHeadsScalar(float[] x, int xOff, float[] w, float[] out, int outOff, int heads, int headDim, float eps) {
-        rmsNormRowsScalar(x, xOff, w, out, outOff, heads, headDim, eps);
-    }
-
-    private static float rmsScale(double sumSquares, int n, float eps) {
+    static float rmsScale(double sumSquares, int n, float eps) {
         float mean = (float) (sumSquares / n);
         return (float) (1.0 / Math.sqrt(mean + eps));
     }
@@ -216,26 +191,6 @@ public final class Norms {
             for (; i < n; i++) {
                 out[outOff + i] = ((x[xOff + i] - mean) * scale) * w[i];
             }
-        }
-    }
-
-    /** Scalar twin of {@link #layerNorm} — the test oracle (double accumulation, plain loops). */
-    public static void layerNormScalar(float[] x, int xOff, float[] w, float[] b, float[] out, int outOff, int n, float eps) {
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += x[xOff + i];
-        }
-        float mean = (float) (sum / n);
-        double sq = 0;
-        for (int i = 0; i < n; i++) {
-            float d = x[xOff + i] - mean;
-            sq += (double) d * d;
-        }
-        float variance = (float) (sq / n);
-        float scale = (float) (1.0 / Math.sqrt(variance + eps));
-        for (int i = 0; i < n; i++) {
-            float y = ((x[xOff + i] - mean) * scale) * w[i];
-            out[outOff + i] = b != null ? y + b[i] : y;
         }
     }
 

@@ -41,25 +41,7 @@ public final class PixelUnshuffle {
         }
     }
 
-    /** Scalar twin of {@link #unshuffle} — the test oracle (one element at a time, formula of docs/MODEL.md §5). */
-    public static void unshuffleScalar(float[] in, int inOff, int gh, int gw, int channels, int s, float[] out, int outOff) {
-        validate(gh, gw, s);
-        int oh = gh / s, ow = gw / s;
-        for (int Y = 0; Y < oh; Y++) {
-            for (int X = 0; X < ow; X++) {
-                for (int dy = 0; dy < s; dy++) {
-                    for (int dx = 0; dx < s; dx++) {
-                        for (int c = 0; c < channels; c++) {
-                            out[outOff + (Y * ow + X) * s * s * channels + (dy * s + dx) * channels + c] =
-                                    in[inOff + ((s * Y + dy) * gw + (s * X + dx)) * channels + c];
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private static void validate(int gh, int gw, int s) {
+    static void validate(int gh, int gw, int s) {
         if (s <= 0) {
             throw new IllegalArgumentException("factor must be positive: " + s);
         }

@@ -164,24 +164,4 @@ public final class Rope {
             }
         }
     }
-
-    /**
-     * Scalar twin of {@link #apply} — the test oracle: computes θ, cos and sin in double per call
-     * (no tables) and rounds each output once to float.
-     */
-    public static void applyScalar(float[] v, int off, int heads, int headDim, int pos, double base) {
-        int half = headDim / 2;
-        for (int h = 0; h < heads; h++) {
-            int a0 = off + h * headDim;
-            for (int i = 0; i < half; i++) {
-                double theta = pos * Math.pow(base, -2.0 * i / headDim);
-                double c = Math.cos(theta);
-                double s = Math.sin(theta);
-                double a = v[a0 + i];
-                double b = v[a0 + half + i];
-                v[a0 + i] = (float) (a * c - b * s);
-                v[a0 + half + i] = (float) (a * s + b * c);
-            }
-        }
-    }
 }

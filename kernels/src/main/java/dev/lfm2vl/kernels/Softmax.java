@@ -26,24 +26,6 @@ public final class Softmax {
         Elementwise.scale(x, off, n, (float) (1.0 / sum));
     }
 
-    /** Scalar twin of {@link #softmax} — the test oracle. */
-    public static void softmaxScalar(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, x[off + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) {
-            x[off + i] *= inv;
-        }
-    }
-
     /** Maximum of {@code x[off .. off+n)} (−∞ for n = 0). */
     static float max(float[] x, int off, int n) {
         int i = 0;

@@ -84,7 +84,7 @@ class ActivationsTest {
         float[] x = grid();
         float[] v = new float[x.length], s = new float[x.length];
         Activations.geluErf(x, 0, v, 0, x.length);
-        Activations.geluErfScalar(x, 0, s, 0, x.length);
+        ScalarActivations.geluErf(x, 0, s, 0, x.length);
         for (int i = 0; i < x.length; i++) {
             double ref = geluErfRef(x[i]);
             double tol = 1e-6 * Math.max(1, Math.abs(x[i]));
@@ -106,7 +106,7 @@ class ActivationsTest {
         float[] x = grid();
         float[] v = new float[x.length], s = new float[x.length];
         Activations.geluTanh(x, 0, v, 0, x.length);
-        Activations.geluTanhScalar(x, 0, s, 0, x.length);
+        ScalarActivations.geluTanh(x, 0, s, 0, x.length);
         for (int i = 0; i < x.length; i++) {
             double ref = geluTanhRef(x[i]);
             double tol = 1e-6 * Math.max(1, Math.abs(x[i]));
@@ -128,9 +128,9 @@ class ActivationsTest {
         // at x = -2 the known values differ: tanh form -0.045402, erf form -0.045500
         float[] two = {-2f};
         float[] o = new float[1];
-        Activations.geluScalar(Activations.Gelu.TANH, two, 0, o, 0, 1);
+        ScalarActivations.gelu(Activations.Gelu.TANH, two, 0, o, 0, 1);
         assertEquals(-0.04540230, o[0], 1e-7);
-        Activations.geluScalar(Activations.Gelu.ERF, two, 0, o, 0, 1);
+        ScalarActivations.gelu(Activations.Gelu.ERF, two, 0, o, 0, 1);
         assertEquals(-0.04550026, o[0], 1e-7);
     }
 
@@ -140,7 +140,7 @@ class ActivationsTest {
         float[] x = grid();
         float[] v = new float[x.length], s = new float[x.length];
         Activations.silu(x, 0, v, 0, x.length);
-        Activations.siluScalar(x, 0, s, 0, x.length);
+        ScalarActivations.silu(x, 0, s, 0, x.length);
         assertClose(s, v, 1e-7, 3e-7, "silu vector vs scalar");
         for (int i = 0; i < x.length; i++) {
             assertEquals(x[i] / (1 + Math.exp(-x[i])), s[i], 1e-7 + 3e-7 * Math.abs(x[i]), "x=" + x[i]);
@@ -161,7 +161,7 @@ class ActivationsTest {
         for (int n : SIZES) {
             float[] g = random(n, n, -8f, 8f), u = random(n + 9, n + 1, -2f, 2f);
             float[] e = new float[n], v = new float[n];
-            Activations.swigluScalar(g, 0, u, 1, e, 0, n);
+            ScalarActivations.swiglu(g, 0, u, 1, e, 0, n);
             Activations.swiglu(g, 0, u, 1, v, 0, n);
             assertClose(e, v, 1e-7, 3e-7, "swiglu n=" + n);
         }

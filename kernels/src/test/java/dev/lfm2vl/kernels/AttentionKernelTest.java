@@ -54,7 +54,7 @@ class AttentionKernelTest {
                 float[] scores = new float[AttentionKernel.causalScratchSize(p0 + T, hd)];
                 AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                         ov, 3, outStride, scores);
-                AttentionKernel.causalScalar(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                ScalarAttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                         os, 3, outStride, new float[p0 + T]);
                 assertClose(os, ov, 3e-6, 1e-5, java.util.Arrays.toString(sh) + " T=" + T + " p0=" + p0);
                 // and both against the naive double reference, row 0 / last head
@@ -251,7 +251,7 @@ class AttentionKernelTest {
             float[] scores = new float[AttentionKernel.bidirectionalScoresSize(n)];
             AttentionKernel.bidirectional(qkv, 0, qkv, dim, qkv, 2 * dim, inStride, n, heads, hd, out, 0, outStride, kT, scores);
             float[] outS = new float[n * outStride];
-            AttentionKernel.bidirectionalScalar(qkv, 0, qkv, dim, qkv, 2 * dim, inStride, n, heads, hd, outS, 0, outStride, new float[n]);
+            ScalarAttentionKernel.bidirectional(qkv, 0, qkv, dim, qkv, 2 * dim, inStride, n, heads, hd, outS, 0, outStride, new float[n]);
             float[] got = new float[hd], gotS = new float[hd];
             for (int i = 0; i < n; i++) {
                 for (int h = 0; h < heads; h++) {

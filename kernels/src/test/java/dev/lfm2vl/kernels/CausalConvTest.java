@@ -28,7 +28,7 @@ class CausalConvTest {
                     CausalConv conv = new CausalConv(w, d, taps);
                     assertEquals((taps - 1) * d, conv.stateSize());
                     conv.forward(zz, 0, stride, T, sv, ov, 1, d);
-                    CausalConv.forwardScalar(zz, 0, stride, T, w, d, taps, ss, os, 1, d);
+                    ScalarCausalConv.forward(zz, 0, stride, T, w, d, taps, ss, os, 1, d);
                     String what = "d=" + d + " L=" + taps + " T=" + T;
                     assertClose(os, ov, 2e-6, 1e-6, "out " + what);
                     assertArrayEquals(ss, sv, "state " + what); // state = exact products, both paths
@@ -47,7 +47,7 @@ class CausalConvTest {
             float[] state = new float[2];
             float[] out = new float[2];
             if (vector) new CausalConv(w, d, taps).forward(zz, 0, 3, 2, state, out, 0, 1);
-            else CausalConv.forwardScalar(zz, 0, 3, 2, w, d, taps, state, out, 0, 1);
+            else ScalarCausalConv.forward(zz, 0, 3, 2, w, d, taps, state, out, 0, 1);
             assertArrayEquals(new float[] {10, 21}, state, "state = [g_0, g_1] oldest first");
         }
     }
@@ -64,7 +64,7 @@ class CausalConvTest {
             float[] st = state.clone();
             float[] out = new float[2];
             if (vector) new CausalConv(w, d, taps).forward(zz, 0, 6, 1, st, out, 0, 2);
-            else CausalConv.forwardScalar(zz, 0, 6, 1, w, d, taps, st, out, 0, 2);
+            else ScalarCausalConv.forward(zz, 0, 6, 1, w, d, taps, st, out, 0, 2);
             assertEquals(10f * (2 * 5), out[0], 0f, "tap 2 · current g, times C");
             assertEquals(100f * 200, out[1], 0f, "tap 0 · oldest state row, times C");
             assertArrayEquals(new float[] {300, 400, 10, 21}, st, "shifted: old row 1 then current g");
@@ -112,7 +112,7 @@ class CausalConvTest {
                 float[] stScalar = st0.clone(), outScalar = new float[T * d];
                 for (int t = 0; t < T; t++) {
                     conv.forward(zz, t * stride, stride, 1, stStep, outStep, t * d, d);
-                    CausalConv.forwardScalar(zz, t * stride, stride, 1, w, d, taps, stScalar, outScalar, t * d, d);
+                    ScalarCausalConv.forward(zz, t * stride, stride, 1, w, d, taps, stScalar, outScalar, t * d, d);
                 }
                 // same per-element operation order in batch and step mode → bit-exact
                 assertArrayEquals(outStep, outBatch, "L=" + taps + " T=" + T);

@@ -14,20 +14,20 @@ class ElementwiseTest {
             float[] a = random(n, n + 2, -5f, 5f);
             float[] b = random(n + 1, n + 3, -5f, 5f);
             float[] e = a.clone(), v = a.clone();
-            Elementwise.addScalar(e, 2, b, 3, n);
+            ScalarElementwise.add(e, 2, b, 3, n);
             Elementwise.add(v, 2, b, 3, n);
             assertArrayEquals(e, v, "add n=" + n);
-            Elementwise.mulScalar(e, 1, b, 0, n);
+            ScalarElementwise.mul(e, 1, b, 0, n);
             Elementwise.mul(v, 1, b, 0, n);
             assertArrayEquals(e, v, "mul n=" + n);
-            Elementwise.scaleScalar(e, 0, n, 0.37f);
+            ScalarElementwise.scale(e, 0, n, 0.37f);
             Elementwise.scale(v, 0, n, 0.37f);
             assertArrayEquals(e, v, "scale n=" + n);
             float[] o1 = new float[n], o2 = new float[n];
-            Elementwise.addScalar(a, 0, b, 1, o1, 0, n);
+            ScalarElementwise.add(a, 0, b, 1, o1, 0, n);
             Elementwise.add(a, 0, b, 1, o2, 0, n);
             assertArrayEquals(o1, o2, "add out n=" + n);
-            Elementwise.mulScalar(a, 0, b, 1, o1, 0, n);
+            ScalarElementwise.mul(a, 0, b, 1, o1, 0, n);
             Elementwise.mul(a, 0, b, 1, o2, 0, n);
             assertArrayEquals(o1, o2, "mul out n=" + n);
         }
@@ -50,7 +50,7 @@ class ElementwiseTest {
             float[] a = random(3 * n, n, -1f, 1f);
             float[] b = random(3 * n + 1, n, -1f, 1f);
             float[] e = a.clone(), v = a.clone();
-            Elementwise.axpyScalar(e, 0, -0.75f, b, 0, n);
+            ScalarElementwise.axpy(e, 0, -0.75f, b, 0, n);
             Elementwise.axpy(v, 0, -0.75f, b, 0, n);
             assertClose(e, v, 2e-7, 2e-7, "axpy n=" + n);
         }
@@ -65,7 +65,7 @@ class ElementwiseTest {
             float[] b = random(5 * n + 1, n + 2, -1f, 1f);
             double absSum = 0;
             for (int i = 0; i < n; i++) absSum += Math.abs((double) a[1 + i] * b[2 + i]);
-            float e = Elementwise.dotScalar(a, 1, b, 2, n);
+            float e = ScalarElementwise.dot(a, 1, b, 2, n);
             float v = Elementwise.dot(a, 1, b, 2, n);
             assertEquals(e, v, 1e-6 * absSum + 1e-6, "dot n=" + n);
         }

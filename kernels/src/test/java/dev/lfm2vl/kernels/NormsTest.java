@@ -19,7 +19,7 @@ class NormsTest {
             float[] w = random(n + 100, n, -2f, 2f);
             float[] exp = new float[n + 5];
             float[] act = new float[n + 5];
-            Norms.rmsNormScalar(x, 3, w, exp, 5, n, EPS);
+            ScalarNorms.rmsNorm(x, 3, w, exp, 5, n, EPS);
             Norms.rmsNorm(x, 3, w, act, 5, n, EPS);
             assertClose(exp, act, 1e-7, 2e-6, "rmsNorm n=" + n);
         }
@@ -32,7 +32,7 @@ class NormsTest {
         float[] out = new float[4];
         double r = 1.0 / Math.sqrt(30.0 / 4 + 1e-5); // mean(x²) = 7.5
         for (boolean vector : new boolean[] {false, true}) {
-            if (vector) Norms.rmsNorm(x, 0, w, out, 0, 4, EPS); else Norms.rmsNormScalar(x, 0, w, out, 0, 4, EPS);
+            if (vector) Norms.rmsNorm(x, 0, w, out, 0, 4, EPS); else ScalarNorms.rmsNorm(x, 0, w, out, 0, 4, EPS);
             assertEquals(1 * r * 0.5, out[0], 1e-6);
             assertEquals(2 * r * 1.0, out[1], 1e-6);
             assertEquals(3 * r * 2.0, out[2], 1e-6);
@@ -55,7 +55,7 @@ class NormsTest {
         float[] x = random(7, 255, -1f, 1f);
         float[] w = random(8, 255, -1f, 1f);
         float[] exp = new float[255];
-        Norms.rmsNormScalar(x, 0, w, exp, 0, 255, EPS);
+        ScalarNorms.rmsNorm(x, 0, w, exp, 0, 255, EPS);
         Norms.rmsNorm(x, 0, w, x, 0, 255, EPS);
         assertClose(exp, x, 1e-7, 2e-6, "in place");
     }
@@ -72,10 +72,10 @@ class NormsTest {
         Norms.rmsNormHeads(x, 0, w, out, 0, heads, hd, EPS);
         assertClose(out, 0, out, hd, hd, 1e-4, 1e-4, "head 1 vs head 0");
         float[] single = new float[hd];
-        Norms.rmsNormScalar(x, 2 * hd, w, single, 0, hd, EPS);
+        ScalarNorms.rmsNorm(x, 2 * hd, w, single, 0, hd, EPS);
         assertClose(single, 0, out, 2 * hd, hd, 1e-7, 2e-6, "head 2 uses weights from index 0");
         float[] scal = new float[heads * hd];
-        Norms.rmsNormHeadsScalar(x, 0, w, scal, 0, heads, hd, EPS);
+        ScalarNorms.rmsNormHeads(x, 0, w, scal, 0, heads, hd, EPS);
         assertClose(scal, out, 1e-7, 2e-6, "heads vector vs scalar");
     }
 
@@ -86,7 +86,7 @@ class NormsTest {
         float[] w = random(22, n, -1f, 1f);
         float[] exp = new float[rows * n];
         float[] act = new float[rows * n];
-        Norms.rmsNormRowsScalar(x, 0, w, exp, 0, rows, n, EPS);
+        ScalarNorms.rmsNormRows(x, 0, w, exp, 0, rows, n, EPS);
         Norms.rmsNormRows(x, 0, w, act, 0, rows, n, EPS);
         assertClose(exp, act, 1e-7, 2e-6, "rows");
     }
@@ -101,10 +101,10 @@ class NormsTest {
             float[] b = random(33 + n, n, -1f, 1f);
             float[] exp = new float[n];
             float[] act = new float[n];
-            Norms.layerNormScalar(x, 1, w, b, exp, 0, n, 1e-6f);
+            ScalarNorms.layerNorm(x, 1, w, b, exp, 0, n, 1e-6f);
             Norms.layerNorm(x, 1, w, b, act, 0, n, 1e-6f);
             assertClose(exp, act, 2e-6, 4e-6, "layerNorm n=" + n);
-            Norms.layerNormScalar(x, 1, w, null, exp, 0, n, 1e-6f);
+            ScalarNorms.layerNorm(x, 1, w, null, exp, 0, n, 1e-6f);
             Norms.layerNorm(x, 1, w, null, act, 0, n, 1e-6f);
             assertClose(exp, act, 2e-6, 4e-6, "layerNorm no bias n=" + n);
         }
@@ -118,7 +118,7 @@ class NormsTest {
         double s = 1.0 / Math.sqrt(1.25 + 1e-5);
         double[] expected = {-1.5 * s, -0.5 * s * 2 + 0.5, 0.5 * s - 1, 1.5 * s * 0.5};
         float[] out = new float[4];
-        Norms.layerNormScalar(x, 0, w, b, out, 0, 4, 1e-5f);
+        ScalarNorms.layerNorm(x, 0, w, b, out, 0, 4, 1e-5f);
         assertClose(expected, out, 1e-6, 0, "scalar");
         Norms.layerNorm(x, 0, w, b, out, 0, 4, 1e-5f);
         assertClose(expected, out, 1e-6, 0, "vector");

@@ -13,7 +13,7 @@ class PixelUnshuffleTest {
         float[] in = {1, 2, 11, 12, 21, 22, 31, 32}; // TL, TR, BL, BR
         float[] out = new float[8], ref = new float[8];
         PixelUnshuffle.unshuffle(in, 0, 2, 2, 2, 2, out, 0);
-        PixelUnshuffle.unshuffleScalar(in, 0, 2, 2, 2, 2, ref, 0);
+        ScalarPixelUnshuffle.unshuffle(in, 0, 2, 2, 2, 2, ref, 0);
         assertArrayEquals(new float[] {1, 2, 11, 12, 21, 22, 31, 32}, out);
         assertArrayEquals(out, ref);
     }
@@ -41,7 +41,7 @@ class PixelUnshuffleTest {
             float[] in = random(gh * 100L + gw, 3 + gh * gw * c, -1f, 1f);
             float[] out = new float[2 + gh * gw * c], ref = new float[2 + gh * gw * c];
             PixelUnshuffle.unshuffle(in, 3, gh, gw, c, s, out, 2);
-            PixelUnshuffle.unshuffleScalar(in, 3, gh, gw, c, s, ref, 2);
+            ScalarPixelUnshuffle.unshuffle(in, 3, gh, gw, c, s, ref, 2);
             assertArrayEquals(ref, out, java.util.Arrays.toString(cs));
         }
     }
@@ -51,7 +51,7 @@ class PixelUnshuffleTest {
         float[] buf = new float[64];
         assertThrows(IllegalArgumentException.class, () -> PixelUnshuffle.unshuffle(buf, 0, 3, 4, 1, 2, buf, 0));
         assertThrows(IllegalArgumentException.class, () -> PixelUnshuffle.unshuffle(buf, 0, 4, 5, 1, 2, buf, 0));
-        assertThrows(IllegalArgumentException.class, () -> PixelUnshuffle.unshuffleScalar(buf, 0, 4, 3, 1, 2, buf, 0));
+        assertThrows(IllegalArgumentException.class, () -> ScalarPixelUnshuffle.unshuffle(buf, 0, 4, 3, 1, 2, buf, 0));
         assertThrows(IllegalArgumentException.class, () -> PixelUnshuffle.outputTokens(5, 4, 2));
     }
 }

@@ -13,7 +13,7 @@ class RopeTest {
         for (boolean vector : new boolean[] {false, true}) {
             float[] v = new float[64];
             v[0] = 1f; // unit vector at i = 0; θ_0 = pos
-            if (vector) new Rope(64, BASE).apply(v, 0, 1, 1); else Rope.applyScalar(v, 0, 1, 64, 1, BASE);
+            if (vector) new Rope(64, BASE).apply(v, 0, 1, 1); else ScalarRope.apply(v, 0, 1, 64, 1, BASE);
             assertEquals(Math.cos(1), v[0], 1e-7);
             assertEquals(Math.sin(1), v[32], 1e-7, "partner of element 0 is element 32 (NEOX)");
             assertEquals(0f, v[1], 0f, "element 1 must not be touched by a rotation of element 0 (not GPT-J pairs)");
@@ -23,7 +23,7 @@ class RopeTest {
             // the rotation direction: (a, b) = (0, 1) goes to (−sin, cos)
             float[] w = new float[64];
             w[32] = 1f;
-            if (vector) new Rope(64, BASE).apply(w, 0, 1, 1); else Rope.applyScalar(w, 0, 1, 64, 1, BASE);
+            if (vector) new Rope(64, BASE).apply(w, 0, 1, 1); else ScalarRope.apply(w, 0, 1, 64, 1, BASE);
             assertEquals(-Math.sin(1), w[0], 1e-7);
             assertEquals(Math.cos(1), w[32], 1e-7);
         }
@@ -35,7 +35,7 @@ class RopeTest {
         for (boolean vector : new boolean[] {false, true}) {
             float[] v = new float[64 * 2];
             v[64 + 16] = 2f; // second head
-            if (vector) new Rope(64, BASE, 4).apply(v, 0, 2, 1000); else Rope.applyScalar(v, 0, 2, 64, 1000, BASE);
+            if (vector) new Rope(64, BASE, 4).apply(v, 0, 2, 1000); else ScalarRope.apply(v, 0, 2, 64, 1000, BASE);
             assertEquals(2 * Math.cos(1), v[64 + 16], 1e-6);
             assertEquals(2 * Math.sin(1), v[64 + 48], 1e-6);
         }
@@ -46,7 +46,7 @@ class RopeTest {
         float[] x = random(1, 32 * 64, -3f, 3f);
         float[] v = x.clone(), s = x.clone();
         new Rope(64, BASE).apply(v, 0, 32, 0);
-        Rope.applyScalar(s, 0, 32, 64, 0, BASE);
+        ScalarRope.apply(s, 0, 32, 64, 0, BASE);
         assertArrayEquals(x, v);
         assertArrayEquals(x, s);
     }
@@ -64,7 +64,7 @@ class RopeTest {
                 float[] x = random(hd * 31L + pos, 3 + heads * hd, -3f, 3f);
                 float[] v = x.clone(), s = x.clone();
                 rope.apply(v, 3, heads, pos);
-                Rope.applyScalar(s, 3, heads, hd, pos, BASE);
+                ScalarRope.apply(s, 3, heads, hd, pos, BASE);
                 assertClose(s, v, 2e-6, 0, "headDim " + hd + " pos " + pos);
                 assertEquals(x[0], v[0], 0f, "offset respected");
             }
@@ -82,7 +82,7 @@ class RopeTest {
         for (int r = 0; r < rows; r++) rope.apply(single, r * stride, heads, pos0 + r);
         assertArrayEquals(single, batch);
         float[] s = x.clone();
-        for (int r = 0; r < rows; r++) Rope.applyScalar(s, r * stride, heads, hd, pos0 + r, 10000.0);
+        for (int r = 0; r < rows; r++) ScalarRope.apply(s, r * stride, heads, hd, pos0 + r, 10000.0);
         assertClose(s, batch, 2e-6, 0, "rows vs scalar (base 1e4)");
     }
 

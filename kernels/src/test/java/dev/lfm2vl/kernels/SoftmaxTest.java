@@ -14,7 +14,7 @@ class SoftmaxTest {
         for (int n : SIZES) {
             float[] x = random(n, n + 4, -20f, 20f);
             float[] e = x.clone(), v = x.clone();
-            Softmax.softmaxScalar(e, 4, n);
+            ScalarSoftmax.softmax(e, 4, n);
             Softmax.softmax(v, 4, n);
             assertClose(e, v, 1e-9, 2e-6, "softmax n=" + n);
         }
