@@ -9,20 +9,18 @@ import jdk.incubator.vector.VectorSpecies;
  * <h2>(a) Causal grouped-query attention (text tower, docs/MODEL.md §3.6)</h2>
  * T new query rows at absolute positions {@code p0 .. p0+T−1} attend over a KV cache that already holds
  * positions {@code 0 .. p0+T−1} (the caller appends this batch's K/V before calling). Query row t, head
- * h: {@code q[qOff + t·qStride + h·headDim ..]}; cache position j, KV head g:
- * {@code kCache[kOff + j·kvStride + g·headDim ..]} (same for V). Query head h uses KV head
+ * h: {@code q[qOff + t·qStride + h·headDim ..]}. Keys live in a transposed cache the caller appends to as
+ * positions arrive ({@link #appendKeysTransposed}: KV head g, dim d, position j at
+ * {@code kT[kTOff + (g·headDim + d)·kTStride + j]}), so no call transposes a whole cache; values are row-major,
+ * position j, KV head g at {@code vCache[vOff + j·kvStride + g·headDim ..]}. Query head h uses KV head
  * {@code h / (heads/kvHeads)} (consecutive heads share, HF {@code repeat_kv}). Scores
  * {@code (q·k)·scale}, scale = 1/√headDim, over keys {@code j ≤ p0+t} only; softmax; output
  * {@code Σ_j p_j v_j} to {@code out[outOff + t·outStride + h·headDim ..]} (head-major).
  * {@code out} may be the same array region as {@code q} (each head's query is consumed before its output
- * is written); no other overlap. Scratch: ≥ {@link #causalScratchSize} ≈ (4 + headDim)·(p0+T) floats
- * (scores of 4 rows + the transposed keys of one KV head). Threading hook:
- * {@link #causalHeads} handles a head range; give each thread its own scratch region.
- * Paths: T &lt; {@value #CAUSAL_BLOCKED_MIN_ROWS} (decode) processes the query heads of one GQA group 4 at
- * a time; larger T processes 4 consecutive rows of one head at a time; both transpose each KV head's keys
- * once per call into scratch. {@link #causalHeadsTransposedK} skips that transpose by reading a
- * caller-maintained transposed K cache (fill it with {@link #appendKeysTransposed}) — bit-identical
- * results, about 1.6x faster decode at 4k context in a quick single-thread measurement.
+ * is written); no other overlap. Scratch: ≥ {@link #causalTransposedKScratchSize} = 4·(p0+T) floats (the
+ * scores of 4 rows). Threading hook: {@link #causalHeadsTransposedK} handles a head range; give each thread its
+ * own scratch region. Paths: T &lt; {@value #CAUSAL_BLOCKED_MIN_ROWS} (decode) processes the query heads of one
+ * GQA group 4 at a time; larger T processes 4 consecutive rows of one head at a time.
  *
  * <h2>(b) Bidirectional multi-head attention (vision tower, docs/MODEL.md §4.4)</h2>
  * q, k, v each {@code [N][heads·headDim]} rows at stride {@code inStride} (so a fused QKV buffer works:
@@ -54,57 +52,9 @@ public final class AttentionKernel {
     /**
      * Batches of at least this many query rows take the row-blocked path (4 consecutive query rows of
      * one head per micro-kernel call); smaller batches (decode) take the head-grouped path (4 query
-     * heads sharing a KV head per call). Both transpose each KV head's keys once per call.
+     * heads sharing a KV head per call).
      */
     public static final int CAUSAL_BLOCKED_MIN_ROWS = 8;
-
-    /**
-     * Scratch floats {@link #causal}/{@link #causalHeads} need per concurrent caller when the cache
-     * holds {@code positions} = p0+T positions: {@code ROW_BLOCK·positions + headDim·keysTransposedStride(positions)}
-     * (≈ (4 + headDim)·positions). Allocating
-     * {@code causalScratchSize(maxContext, headDim)} once per thread covers every call.
-     */
-    public static int causalScratchSize(int positions, int headDim) {
-        return Math.addExact(Math.multiplyExact(ROW_BLOCK, positions), keysTransposedSize(positions, headDim));
-    }
-
-    /** Causal GQA over all heads; see the class comment. {@code scratch} ≥ {@link #causalScratchSize}. */
-    public static void causal(float[] q, int qOff, int qStride, int T, int p0,
-                              float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
-                              int heads, int kvHeads, int headDim,
-                              float[] out, int outOff, int outStride, float[] scratch) {
-        causalHeads(0, heads, q, qOff, qStride, T, p0, kCache, kOff, vCache, vOff, kvStride,
-                heads, kvHeads, headDim, out, outOff, outStride, scratch, 0);
-    }
-
-    /**
-     * Causal GQA for query heads {@code [hStart, hEnd)} only (all T rows). Calls on disjoint head
-     * ranges may run concurrently if each has its own scratch region of {@link #causalScratchSize}
-     * floats from {@code scratchOff}. For the blocked path, ranges aligned to whole GQA groups avoid
-     * transposing a KV head's keys twice.
-     */
-    public static void causalHeads(int hStart, int hEnd,
-                                   float[] q, int qOff, int qStride, int T, int p0,
-                                   float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
-                                   int heads, int kvHeads, int headDim,
-                                   float[] out, int outOff, int outStride, float[] scratch, int scratchOff) {
-        checkGqa(heads, kvHeads, headDim, hStart, hEnd);
-        if (T < 0 || p0 < 0) {
-            throw new IllegalArgumentException("bad T/p0: " + T + "/" + p0);
-        }
-        int need = causalScratchSize(p0 + T, headDim);
-        if (scratch.length - scratchOff < need) {
-            throw new IllegalArgumentException("attention scratch too small: need " + need
-                    + " floats (causalScratchSize), have " + (scratch.length - scratchOff));
-        }
-        if (T >= CAUSAL_BLOCKED_MIN_ROWS) {
-            causalBlocked(hStart, hEnd, q, qOff, qStride, T, p0, kCache, kOff, null, 0, 0, vCache, vOff, kvStride,
-                    heads, kvHeads, headDim, out, outOff, outStride, scratch, scratchOff);
-            return;
-        }
-        causalGrouped(hStart, hEnd, q, qOff, qStride, T, p0, kCache, kOff, null, 0, 0, vCache, vOff, kvStride,
-                heads, kvHeads, headDim, out, outOff, outStride, scratch, scratchOff);
-    }
 
     /**
      * Scratch floats {@link #causalHeadsTransposedK} needs per concurrent caller: ROW_BLOCK·(p0+T).
@@ -130,12 +80,11 @@ public final class AttentionKernel {
     }
 
     /**
-     * Same as {@link #causalHeads} but reads keys from a caller-maintained <b>transposed</b> K cache
-     * (layout of {@link #appendKeysTransposed}: KV head g, dim d, position j at
-     * {@code kT[kTOff + (g·headDim + d)·kTStride + j]}), so no per-call transpose is needed — the fast
-     * choice for decode at long contexts. V stays row-major as in {@link #causalHeads}. Results are
-     * bit-identical to {@link #causalHeads} on the same data. Scratch ≥
-     * {@link #causalTransposedKScratchSize}(p0+T) floats from {@code scratchOff}.
+     * Causal GQA for query heads {@code [hStart, hEnd)} (all T rows), reading keys from a caller-maintained
+     * <b>transposed</b> K cache (layout of {@link #appendKeysTransposed}: KV head g, dim d, position j at
+     * {@code kT[kTOff + (g·headDim + d)·kTStride + j]}), so no call transposes a whole cache; V is row-major
+     * ({@code kvStride} floats per position). Calls on disjoint head ranges may run concurrently, each with its
+     * own scratch of {@link #causalTransposedKScratchSize}(p0+T) floats from {@code scratchOff}.
      */
     public static void causalHeadsTransposedK(int hStart, int hEnd,
                                               float[] q, int qOff, int qStride, int T, int p0,
@@ -153,23 +102,23 @@ public final class AttentionKernel {
                     + " floats (causalTransposedKScratchSize), have " + (scratch.length - scratchOff));
         }
         if (T >= CAUSAL_BLOCKED_MIN_ROWS) {
-            causalBlocked(hStart, hEnd, q, qOff, qStride, T, p0, null, 0, kT, kTOff, kTStride, vCache, vOff, kvStride,
+            causalBlocked(hStart, hEnd, q, qOff, qStride, T, p0, kT, kTOff, kTStride, vCache, vOff, kvStride,
                     heads, kvHeads, headDim, out, outOff, outStride, scratch, scratchOff);
         } else {
-            causalGrouped(hStart, hEnd, q, qOff, qStride, T, p0, null, 0, kT, kTOff, kTStride, vCache, vOff, kvStride,
+            causalGrouped(hStart, hEnd, q, qOff, qStride, T, p0, kT, kTOff, kTStride, vCache, vOff, kvStride,
                     heads, kvHeads, headDim, out, outOff, outStride, scratch, scratchOff);
         }
     }
 
     /**
-     * Decode-sized path: per KV head, its keys are transposed once, then for each query row the query
+     * Decode-sized path: for each KV head and each query row, the query
      * heads sharing that KV head are processed 4 at a time as the "rows" of the micro-kernels (their
      * query vectors are {@code headDim} apart), so each transposed key vector is loaded once per 4 heads.
-     * Scratch = [ROW_BLOCK][n] scores, then [headDim][keysTransposedStride(n)] transposed keys, n = p0+T.
+     * Scratch = [ROW_BLOCK][n] scores, n = p0+T.
      */
     private static void causalGrouped(int hStart, int hEnd,
                                       float[] q, int qOff, int qStride, int T, int p0,
-                                      float[] kCache, int kOff, float[] kTCache, int kTOff, int kTStride,
+                                      float[] kA, int kTOff, int ts,
                                       float[] vCache, int vOff, int kvStride,
                                       int heads, int kvHeads, int headDim,
                                       float[] out, int outOff, int outStride, float[] scratch, int scratchOff) {
@@ -177,20 +126,11 @@ public final class AttentionKernel {
         final int group = heads / kvHeads;
         final float scale = (float) (1.0 / Math.sqrt(headDim));
         final int sc = scratchOff;
-        final boolean transpose = kTCache == null;
-        final float[] kA = transpose ? scratch : kTCache;
-        final int ts = transpose ? keysTransposedStride(n) : kTStride;
         for (int g = hStart / group; g * group < hEnd; g++) {
             final int hFrom = Math.max(hStart, g * group);
             final int hTo = Math.min(hEnd, (g + 1) * group);
             final int kvCol = g * headDim;
-            final int kt;
-            if (transpose) {
-                kt = scratchOff + ROW_BLOCK * n;
-                transposeKeys(kCache, kOff, kvStride, n, g, headDim, scratch, kt);
-            } else {
-                kt = kTOff + g * headDim * ts;
-            }
+            final int kt = kTOff + g * headDim * ts;
             for (int t = 0; t < T; t++) {
                 final int nk = p0 + t + 1;
                 final int qRow = qOff + t * qStride;
@@ -214,10 +154,10 @@ public final class AttentionKernel {
         }
     }
 
-    /** Blocked causal path: scratch = [ROW_BLOCK][n] scores, then [headDim][keysTransposedStride(n)] transposed keys. */
+    /** Blocked causal path: scratch = [ROW_BLOCK][n] scores. */
     private static void causalBlocked(int hStart, int hEnd,
                                       float[] q, int qOff, int qStride, int T, int p0,
-                                      float[] kCache, int kOff, float[] kTCache, int kTOff, int kTStride,
+                                      float[] kA, int kTOff, int ts,
                                       float[] vCache, int vOff, int kvStride,
                                       int heads, int kvHeads, int headDim,
                                       float[] out, int outOff, int outStride, float[] scratch, int scratchOff) {
@@ -225,18 +165,10 @@ public final class AttentionKernel {
         final int group = heads / kvHeads;
         final float scale = (float) (1.0 / Math.sqrt(headDim));
         final int sc = scratchOff;
-        final boolean transpose = kTCache == null;
-        final float[] kA = transpose ? scratch : kTCache;
-        final int ts = transpose ? keysTransposedStride(n) : kTStride;
-        int lastG = -1;
         for (int h = hStart; h < hEnd; h++) {
             final int g = h / group;
             final int kvCol = g * headDim;
-            final int kt = transpose ? scratchOff + ROW_BLOCK * n : kTOff + g * headDim * ts;
-            if (transpose && g != lastG) {
-                transposeKeys(kCache, kOff, kvStride, n, g, headDim, scratch, kt);
-                lastG = g;
-            }
+            final int kt = kTOff + g * headDim * ts;
             int t = 0;
             for (; t + ROW_BLOCK <= T; t += ROW_BLOCK) {
                 final int nMax = p0 + t + ROW_BLOCK; // keys seen by the last row of the block

@@ -51,8 +51,8 @@ class AttentionKernelTest {
                 Causal c = causalData(heads * 1000L + hd + T + p0, T, p0, heads, kvHeads, hd);
                 int outStride = heads * hd;
                 float[] ov = new float[3 + T * outStride], os = new float[3 + T * outStride];
-                float[] scores = new float[AttentionKernel.causalScratchSize(p0 + T, hd)];
-                AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                float[] scores = new float[RowMajorKeys.causalScratchSize(p0 + T, hd)];
+                RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                         ov, 3, outStride, scores);
                 ScalarAttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                         os, 3, outStride, new float[p0 + T]);
@@ -78,15 +78,15 @@ class AttentionKernelTest {
         int heads = 4, kvHeads = 2, hd = 16, p0 = 0;
         Causal c = causalData(5, T, p0, heads, kvHeads, hd);
         float[] out1 = new float[T * heads * hd], out2 = new float[T * heads * hd];
-        float[] scores = new float[AttentionKernel.causalScratchSize(T, hd)];
-        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+        float[] scores = new float[RowMajorKeys.causalScratchSize(T, hd)];
+        RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                 out1, 0, heads * hd, scores);
         // perturb K and V of the last position: rows 0..T-2 must not change at all, row T-1 must
         for (int i = 0; i < kvHeads * hd; i++) {
             c.k[(T - 1) * c.kvStride + i] += 3f;
             c.v[(T - 1) * c.kvStride + i] += 5f;
         }
-        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+        RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                 out2, 0, heads * hd, scores);
         for (int i = 0; i < (T - 1) * heads * hd; i++) assertEquals(out1[i], out2[i], 0f, "row " + i / (heads * hd));
         for (int h = 0; h < heads; h++) {
@@ -111,8 +111,8 @@ class AttentionKernelTest {
             }
         }
         float[] out = new float[T * heads * hd];
-        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
-                out, 0, heads * hd, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
+        RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                out, 0, heads * hd, new float[RowMajorKeys.causalScratchSize(p0 + T, hd)]);
         for (int t = 0; t < T; t++) {
             for (int h = 0; h < heads; h++) {
                 float expected = h < 4 ? 1f : 2f; // (h % kvHeads would give 1,2,1,2,...)
@@ -128,12 +128,12 @@ class AttentionKernelTest {
         float[] k = {2, 0, 0, 0, 0, 0, 0, 0}; // scores 2/√4 = 1 and 0
         float[] v = {1, 0, 0, 0, 0, 1, 0, 0};
         float[] out = new float[4];
-        AttentionKernel.causal(q, 0, 4, 1, 1, k, 0, v, 0, 4, 1, 1, hd, out, 0, 4, new float[AttentionKernel.causalScratchSize(2, hd)]);
+        RowMajorKeys.causal(q, 0, 4, 1, 1, k, 0, v, 0, 4, 1, 1, hd, out, 0, 4, new float[RowMajorKeys.causalScratchSize(2, hd)]);
         double p0 = Math.exp(1) / (Math.exp(1) + 1);
         assertEquals(p0, out[0], 1e-6);
         assertEquals(1 - p0, out[1], 1e-6);
         // a single position returns its value exactly (probability 1)
-        AttentionKernel.causal(q, 0, 4, 1, 0, k, 0, v, 0, 4, 1, 1, hd, out, 0, 4, new float[AttentionKernel.causalScratchSize(1, hd)]);
+        RowMajorKeys.causal(q, 0, 4, 1, 0, k, 0, v, 0, 4, 1, 1, hd, out, 0, 4, new float[RowMajorKeys.causalScratchSize(1, hd)]);
         assertArrayEquals(new float[] {1, 0, 0, 0}, out);
     }
 
@@ -143,18 +143,18 @@ class AttentionKernelTest {
         Causal c = causalData(13, T, p0, heads, kvHeads, hd);
         int outStride = heads * hd;
         float[] batch = new float[T * outStride];
-        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
-                batch, 0, outStride, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
+        RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                batch, 0, outStride, new float[RowMajorKeys.causalScratchSize(p0 + T, hd)]);
         float[] steps = new float[T * outStride];
         for (int t = 0; t < T; t++) {
-            AttentionKernel.causal(c.q, t * c.qStride, c.qStride, 1, p0 + t, c.k, 0, c.v, 0, c.kvStride,
-                    heads, kvHeads, hd, steps, t * outStride, outStride, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
+            RowMajorKeys.causal(c.q, t * c.qStride, c.qStride, 1, p0 + t, c.k, 0, c.v, 0, c.kvStride,
+                    heads, kvHeads, hd, steps, t * outStride, outStride, new float[RowMajorKeys.causalScratchSize(p0 + T, hd)]);
         }
         // below CAUSAL_BLOCKED_MIN_ROWS the batch runs the same head-grouped code per row → bit-exact
         assertArrayEquals(steps, batch);
         float[] qi = c.q.clone();
-        AttentionKernel.causal(qi, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
-                qi, 0, c.qStride, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
+        RowMajorKeys.causal(qi, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                qi, 0, c.qStride, new float[RowMajorKeys.causalScratchSize(p0 + T, hd)]);
         for (int t = 0; t < T; t++) {
             for (int i = 0; i < outStride; i++) assertEquals(batch[t * outStride + i], qi[t * c.qStride + i], 0f);
         }
@@ -167,18 +167,18 @@ class AttentionKernelTest {
         int heads = 8, kvHeads = 2, hd = 64, T = 13, p0 = 4;
         Causal c = causalData(14, T, p0, heads, kvHeads, hd);
         int outStride = heads * hd;
-        float[] scratch = new float[AttentionKernel.causalScratchSize(p0 + T, hd)];
+        float[] scratch = new float[RowMajorKeys.causalScratchSize(p0 + T, hd)];
         float[] batch = new float[T * outStride];
-        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+        RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                 batch, 0, outStride, scratch);
         float[] steps = new float[T * outStride];
         for (int t = 0; t < T; t++) {
-            AttentionKernel.causal(c.q, t * c.qStride, c.qStride, 1, p0 + t, c.k, 0, c.v, 0, c.kvStride,
+            RowMajorKeys.causal(c.q, t * c.qStride, c.qStride, 1, p0 + t, c.k, 0, c.v, 0, c.kvStride,
                     heads, kvHeads, hd, steps, t * outStride, outStride, scratch);
         }
         assertClose(steps, batch, 2e-6, 1e-5, "blocked batch vs steps");
         float[] qi = c.q.clone();
-        AttentionKernel.causal(qi, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+        RowMajorKeys.causal(qi, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                 qi, 0, c.qStride, scratch);
         for (int t = 0; t < T; t++) {
             for (int i = 0; i < outStride; i++) assertEquals(batch[t * outStride + i], qi[t * c.qStride + i], 0f);
@@ -195,16 +195,16 @@ class AttentionKernelTest {
         int heads = 8, kvHeads = 4, hd = 16, p0 = 2;
         Causal c = causalData(17, T, p0, heads, kvHeads, hd);
         int os = heads * hd;
-        int need = AttentionKernel.causalScratchSize(p0 + T, hd);
+        int need = RowMajorKeys.causalScratchSize(p0 + T, hd);
         float[] full = new float[T * os], split = new float[T * os];
-        AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, full, 0, os, new float[need]);
+        RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, full, 0, os, new float[need]);
         float[] scratch = new float[2 * need];
-        AttentionKernel.causalHeads(5, 8, c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, split, 0, os, scratch, need);
-        AttentionKernel.causalHeads(0, 5, c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, split, 0, os, scratch, 0);
+        RowMajorKeys.causalHeads(5, 8, c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, split, 0, os, scratch, need);
+        RowMajorKeys.causalHeads(0, 5, c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd, split, 0, os, scratch, 0);
         assertArrayEquals(full, split);
-        assertThrows(IllegalArgumentException.class, () -> AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0,
+        assertThrows(IllegalArgumentException.class, () -> RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0,
                 c.kvStride, heads, 3, hd, full, 0, os, new float[need]));
-        assertThrows(IllegalArgumentException.class, () -> AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0,
+        assertThrows(IllegalArgumentException.class, () -> RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0,
                 c.kvStride, heads, kvHeads, hd, full, 0, os, new float[need - 1]));
     }
 
@@ -221,8 +221,8 @@ class AttentionKernelTest {
             }
             int os = heads * hd;
             float[] ref = new float[T * os], got = new float[T * os];
-            AttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
-                    ref, 0, os, new float[AttentionKernel.causalScratchSize(p0 + T, hd)]);
+            RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                    ref, 0, os, new float[RowMajorKeys.causalScratchSize(p0 + T, hd)]);
             float[] scratch = new float[AttentionKernel.causalTransposedKScratchSize(p0 + T)];
             AttentionKernel.causalHeadsTransposedK(4, 8, c.q, 0, c.qStride, T, p0, kT, 1, kTStride, c.v, 0, c.kvStride,
                     heads, kvHeads, hd, got, 0, os, scratch, 0);
