@@ -3,6 +3,7 @@ package dev.lfm2vl.cli;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.Lfm2Model;
+import dev.lfm2vl.runtime.Lfm2Vl;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.VisionModel;
 import java.io.PrintWriter;
@@ -224,7 +225,7 @@ final class CaptionCommand implements Callable<Integer> {
                         return cancel.get();
                     }
                 };
-                ImageConversation.Answer answer;
+                Lfm2Vl.Answer answer;
                 try {
                     answer = conversation.answerTimed(system, prompt, List.of(image), settings, maxTokens, listener, err, status);
                 } catch (UserError e) {
@@ -293,7 +294,7 @@ final class CaptionCommand implements Callable<Integer> {
     }
 
     /** The JSON record of a captioned image. */
-    static Map<String, Object> record(Path image, ImageConversation.Answer answer, long totalNanos) {
+    static Map<String, Object> record(Path image, Lfm2Vl.Answer answer, long totalNanos) {
         Generator.Result r = answer.result();
         Map<String, Object> timings = new LinkedHashMap<>();
         timings.put("encode_ms", ms(answer.encodeNanos()));

@@ -5,6 +5,7 @@ import dev.lfm2vl.runtime.ChatTemplate;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Lfm2State;
+import dev.lfm2vl.runtime.Lfm2Vl;
 import dev.lfm2vl.runtime.PromptPart;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.Tokenizer;
@@ -16,9 +17,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code lfm2vl generate}: stream a model's answer to a prompt. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -103,7 +104,7 @@ final class GenerateCommand implements Callable<Integer> {
                 try (VisionModel vm = vision.load(pool, model)) {
                     status.clear();
                     ImageConversation conversation = new ImageConversation(model, vm, vision, contextSize);
-                    ImageConversation.Answer a = conversation.answerTimed(system, prompt, images, settings, maxTokens, listener, err, status);
+                    Lfm2Vl.Answer a = conversation.answerTimed(system, prompt, images, settings, maxTokens, listener, err, status);
                     r = a.result();
                     encodeNanos = a.encodeNanos();
                 }

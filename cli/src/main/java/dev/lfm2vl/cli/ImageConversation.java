@@ -42,9 +42,6 @@ final class ImageConversation {
         return "the context holds " + contextSize + " positions; " + ModelOptions.contextFullAdvice(contextSize, modelContext);
     }
 
-    /** One answer with the time spent loading, pre-processing and encoding the images (before the prefill). */
-    record Answer(Generator.Result result, int imageTokens, long encodeNanos) {}
-
     /** Checks the chat template accepts {@code user} with {@code images} images; a usage error if not. */
     static void checkPrompt(String system, String user, int images) {
         List<ChatTemplate.Message> messages = new ArrayList<>();
@@ -70,12 +67,11 @@ final class ImageConversation {
     }
 
     /** Answers {@code user} about {@code images} in a fresh conversation, streaming through {@code listener}. */
-    Answer answerTimed(String system, String user, List<Path> images, Sampler.Settings settings, int maxTokens,
+    Lfm2Vl.Answer answerTimed(String system, String user, List<Path> images, Sampler.Settings settings, int maxTokens,
                        Generator.Listener listener, PrintWriter err, Status status) {
         checkPrompt(system, user, images.size());
         try {
-            Lfm2Vl.Answer a = vlm.answer(system, user, images, settings, maxTokens, status.clearingBefore(listener), progress(err, status));
-            return new Answer(a.result(), a.imageTokens(), a.encodeNanos());
+            return vlm.answer(system, user, images, settings, maxTokens, status.clearingBefore(listener), progress(err, status));
         } catch (IOException e) { // unreadable image: ImageLoadException
             throw new UserError(Main.describe(e));
         } catch (PromptTooLongException e) {

@@ -136,11 +136,6 @@ public final class ChatTemplate {
         return pieces(List.of(message), addGenerationPrompt);
     }
 
-    /** Text of {@link #continuation} (markers included). */
-    public static String renderContinuation(Message message, boolean addGenerationPrompt) {
-        return render(List.of(message), addGenerationPrompt);
-    }
-
     /** Splits rendered text at the media markers. */
     static List<Piece> split(String rendered, int expectedImages) {
         List<Piece> out = new ArrayList<>();

@@ -69,7 +69,7 @@ class ChatTemplateTest {
     @Test
     void continuationRendersOnlyTheNewTurnAndTheGenerationPrompt() {
         assertEquals("<|im_start|>user\nAnd now?<|im_end|>\n<|im_start|>assistant\n",
-                ChatTemplate.renderContinuation(Message.user("And now?"), true));
+                ChatTemplate.render(List.of(Message.user("And now?")), true));
         assertEquals(List.of(new Text("<|im_start|>user\n"), new Image(0), new Text("More.<|im_end|>\n<|im_start|>assistant\n")),
                 ChatTemplate.continuation(Message.user("More.", 1), true));
     }
@@ -81,7 +81,7 @@ class ChatTemplateTest {
         // First turn with prompt, then the assistant reply as generated (+ <|im_end|>\n), then the continuation.
         String first = ChatTemplate.render(all.subList(0, 2), true);
         String reply = "a1<|im_end|>\n";
-        String next = ChatTemplate.renderContinuation(all.get(3), true);
+        String next = ChatTemplate.render(List.of(all.get(3)), true); // the continuation: one message on its own
         assertEquals(whole, first + reply + next);
     }
 }
