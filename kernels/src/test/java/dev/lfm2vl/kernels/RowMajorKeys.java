@@ -3,15 +3,15 @@ package dev.lfm2vl.kernels;
 /**
  * Causal attention over a row-major K cache (the layout the tests build: position j's keys at
  * {@code k[kOff + j·kvStride ..]}), for the tests only: the runtime keeps its keys transposed as they arrive
- * ({@link AttentionKernel#appendKeysTransposed}), so this transposes the whole cache and calls
- * {@link AttentionKernel#causalHeadsTransposedK}, the production path.
+ * ({@link CausalAttention#appendKeysTransposed}), so this transposes the whole cache and calls
+ * {@link CausalAttention#causalHeadsTransposedK}, the production path.
  */
 final class RowMajorKeys {
     private RowMajorKeys() {}
 
     /** Scratch floats per caller for {@code positions} = p0+T cached positions. */
     static int causalScratchSize(int positions, int headDim) {
-        return AttentionKernel.causalTransposedKScratchSize(positions);
+        return CausalAttention.causalTransposedKScratchSize(positions);
     }
 
     static void causal(float[] q, int qOff, int qStride, int T, int p0,
@@ -28,14 +28,14 @@ final class RowMajorKeys {
                             int heads, int kvHeads, int headDim,
                             float[] out, int outOff, int outStride, float[] scratch, int scratchOff) {
         int n = p0 + T;
-        int stride = AttentionKernel.keysTransposedStride(Math.max(n, 1));
+        int stride = AttentionTiles.keysTransposedStride(Math.max(n, 1));
         float[] kT = new float[Math.max(kvHeads, 1) * headDim * stride];
         if (kvHeads > 0 && heads % kvHeads == 0) { // else the kernel's own argument check reports it
             for (int j = 0; j < n; j++) {
-                AttentionKernel.appendKeysTransposed(kCache, kOff + j * kvStride, kvHeads, headDim, j, kT, 0, stride);
+                CausalAttention.appendKeysTransposed(kCache, kOff + j * kvStride, kvHeads, headDim, j, kT, 0, stride);
             }
         }
-        AttentionKernel.causalHeadsTransposedK(hStart, hEnd, q, qOff, qStride, T, p0, kT, 0, stride, vCache, vOff, kvStride,
+        CausalAttention.causalHeadsTransposedK(hStart, hEnd, q, qOff, qStride, T, p0, kT, 0, stride, vCache, vOff, kvStride,
                 heads, kvHeads, headDim, out, outOff, outStride, scratch, scratchOff);
     }
 }

@@ -1,7 +1,7 @@
 package dev.lfm2vl.runtime;
 
+import dev.lfm2vl.kernels.CausalAttention;
 import dev.lfm2vl.kernels.Linear;
-import dev.lfm2vl.kernels.AttentionKernel;
 import dev.lfm2vl.kernels.Norms;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.kernels.Rope;
@@ -73,7 +73,7 @@ final class Attention implements Lfm2Model.Mixer {
         rope.applyRows(s.q, 0, qDim, tokens, heads, pos);
         rope.applyRows(s.k, 0, kvDim, tokens, kvHeads, pos);
         for (int t = 0; t < tokens; t++) {
-            AttentionKernel.appendKeysTransposed(s.k, t * kvDim, kvHeads, headDim, pos + t, s.keys[layer], 0, s.keyStride);
+            CausalAttention.appendKeysTransposed(s.k, t * kvDim, kvHeads, headDim, pos + t, s.keys[layer], 0, s.keyStride);
         }
         System.arraycopy(s.v, 0, s.values[layer], pos * kvDim, tokens * kvDim);
         task.set(s, layer, tokens, pos);
@@ -108,8 +108,8 @@ final class Attention implements Lfm2Model.Mixer {
             int perGroup = heads / kvHeads;
             int qDim = heads * headDim;
             int kvDim = kvHeads * headDim;
-            int scratch = AttentionKernel.causalTransposedKScratchSize(s.capacity);
-            AttentionKernel.causalHeadsTransposedK(group * perGroup, (group + 1) * perGroup, s.q, 0, qDim, tokens, pos,
+            int scratch = CausalAttention.causalTransposedKScratchSize(s.capacity);
+            CausalAttention.causalHeadsTransposedK(group * perGroup, (group + 1) * perGroup, s.q, 0, qDim, tokens, pos,
                     s.keys[layer], 0, s.keyStride, s.values[layer], 0, kvDim, heads, kvHeads, headDim,
                     s.gated, 0, qDim, s.attentionScratch, group * scratch);
         }

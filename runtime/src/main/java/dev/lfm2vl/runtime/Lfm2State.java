@@ -1,6 +1,7 @@
 package dev.lfm2vl.runtime;
 
-import dev.lfm2vl.kernels.AttentionKernel;
+import dev.lfm2vl.kernels.AttentionTiles;
+import dev.lfm2vl.kernels.CausalAttention;
 
 /**
  * Everything one conversation carries between forward calls (docs/MODEL.md §3.5, §3.6): the next position, the KV
@@ -19,12 +20,12 @@ public final class Lfm2State {
     /**
      * Per attention layer, null for conv layers: keys stored transposed, KV head g, dimension d, position p at
      * {@code (g·headDim + d)·keyStride + p} (so attention reads them without transposing the whole cache on every
-     * call, AttentionKernel.causalHeadsTransposedK); values row-major, row p = position p, {@code kvHeads·headDim}
+     * call, CausalAttention.causalHeadsTransposedK); values row-major, row p = position p, {@code kvHeads·headDim}
      * wide.
      */
     final float[][] keys;
     final float[][] values;
-    /** Row stride of the transposed keys: the capacity padded against cache-set conflicts (AttentionKernel.keysTransposedStride). */
+    /** Row stride of the transposed keys: the capacity padded against cache-set conflicts (AttentionTiles.keysTransposedStride). */
     final int keyStride;
     /** Per conv layer: the last {@code convKernel - 1} gated rows B⊙x, oldest first; null for attention layers. */
     final float[][] convState;
@@ -43,7 +44,7 @@ public final class Lfm2State {
     final float[] v;
     final float[] gate;     // SwiGLU gate, then SiLU(gate) ⊙ up
     final float[] up;
-    final float[] attentionScratch; // per KV head: AttentionKernel.causalTransposedKScratchSize(capacity) floats
+    final float[] attentionScratch; // per KV head: CausalAttention.causalTransposedKScratchSize(capacity) floats
 
     Lfm2State(Lfm2Config config, int capacity, int maxBatch) {
         this.config = config;
@@ -55,7 +56,7 @@ public final class Lfm2State {
         values = new float[layers][];
         convState = new float[layers][];
         markedConvState = new float[layers][];
-        keyStride = AttentionKernel.keysTransposedStride(capacity);
+        keyStride = AttentionTiles.keysTransposedStride(capacity);
         int maxKv = 0;
         int maxKvHeads = 0;
         for (int l = 0; l < layers; l++) {
@@ -80,7 +81,7 @@ public final class Lfm2State {
         v = new float[maxBatch * Math.max(1, maxKv)];
         gate = new float[maxBatch * config.ffnDim()];
         up = new float[maxBatch * config.ffnDim()];
-        attentionScratch = new float[Math.multiplyExact(maxKvHeads, AttentionKernel.causalTransposedKScratchSize(capacity))];
+        attentionScratch = new float[Math.multiplyExact(maxKvHeads, CausalAttention.causalTransposedKScratchSize(capacity))];
     }
 
     /** The position the next token will take. */

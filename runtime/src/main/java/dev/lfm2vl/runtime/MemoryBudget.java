@@ -1,6 +1,8 @@
 package dev.lfm2vl.runtime;
 
-import dev.lfm2vl.kernels.AttentionKernel;
+import dev.lfm2vl.kernels.AttentionTiles;
+import dev.lfm2vl.kernels.BidirectionalAttention;
+import dev.lfm2vl.kernels.CausalAttention;
 import dev.lfm2vl.kernels.MatMul;
 
 /**
@@ -68,7 +70,7 @@ public final class MemoryBudget {
      * position, keys for the padded stride of the transposed key cache (up to 31 positions more), conv state.
      */
     public static long kvCacheBytes(Lfm2Config c, int positions) {
-        long keyPadding = AttentionKernel.keysTransposedStride(positions) - (long) positions;
+        long keyPadding = AttentionTiles.keysTransposedStride(positions) - (long) positions;
         return kvBytesPerPosition(c) * positions + kvBytesPerPosition(c) / 2 * keyPadding + convStateBytes(c);
     }
 
@@ -92,7 +94,7 @@ public final class MemoryBudget {
                 + (long) batch * c.heads() * c.headDim()    // q
                 + 2L * batch * Math.max(1, maxKv)           // k, v
                 + 2L * batch * c.ffnDim()                   // gate, up
-                + (long) maxKvHeads * AttentionKernel.causalTransposedKScratchSize(capacity);
+                + (long) maxKvHeads * CausalAttention.causalTransposedKScratchSize(capacity);
         return floats * Float.BYTES;
     }
 
@@ -133,13 +135,13 @@ public final class MemoryBudget {
         long d = v.hidden();
         int heads = v.heads();
         int wanted = Math.max(1, Math.ceilDiv(2 * Math.max(1, threads), heads));
-        int rowsPerChunk = Math.max(16, Math.ceilDiv(Math.ceilDiv(n, wanted), AttentionKernel.ROW_BLOCK) * AttentionKernel.ROW_BLOCK);
+        int rowsPerChunk = Math.max(16, Math.ceilDiv(Math.ceilDiv(n, wanted), AttentionTiles.ROW_BLOCK) * AttentionTiles.ROW_BLOCK);
         int chunks = Math.ceilDiv(n, rowsPerChunk);
         long floats = (long) n * v.patchValues()
                 + 7L * n * d
                 + (long) n * v.ffnDim()
-                + (long) heads * AttentionKernel.keysTransposedSize(n, v.headDim())
-                + (long) heads * chunks * AttentionKernel.bidirectionalScoresSize(n)
+                + (long) heads * AttentionTiles.keysTransposedSize(n, v.headDim())
+                + (long) heads * chunks * BidirectionalAttention.bidirectionalScoresSize(n)
                 + (long) n * d;                             // position table resized to this grid
         return floats * Float.BYTES;
     }

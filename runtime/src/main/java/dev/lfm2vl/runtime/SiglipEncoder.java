@@ -1,7 +1,8 @@
 package dev.lfm2vl.runtime;
 
 import dev.lfm2vl.kernels.Activations;
-import dev.lfm2vl.kernels.AttentionKernel;
+import dev.lfm2vl.kernels.AttentionTiles;
+import dev.lfm2vl.kernels.BidirectionalAttention;
 import dev.lfm2vl.kernels.Elementwise;
 import dev.lfm2vl.kernels.MatMul;
 import dev.lfm2vl.kernels.Norms;
@@ -216,7 +217,7 @@ public final class SiglipEncoder {
         attn = new float[n * d];
         tmp = new float[n * d];
         ff = new float[Math.multiplyExact(n, config.ffnDim())];
-        keysT = new float[Math.multiplyExact(config.heads(), AttentionKernel.keysTransposedSize(n, config.headDim()))];
+        keysT = new float[Math.multiplyExact(config.heads(), AttentionTiles.keysTransposedSize(n, config.headDim()))];
         scores = null; // sized per call by the task split
         capacity = n;
     }
@@ -226,9 +227,9 @@ public final class SiglipEncoder {
         AttentionTasks t = attentionTasks;
         int heads = config.heads();
         int wanted = Math.max(1, Math.ceilDiv(2 * pool.threads(), heads)); // about two tasks per thread
-        int rowsPerChunk = Math.max(16, Math.ceilDiv(Math.ceilDiv(n, wanted), AttentionKernel.ROW_BLOCK) * AttentionKernel.ROW_BLOCK);
+        int rowsPerChunk = Math.max(16, Math.ceilDiv(Math.ceilDiv(n, wanted), AttentionTiles.ROW_BLOCK) * AttentionTiles.ROW_BLOCK);
         int chunks = Math.ceilDiv(n, rowsPerChunk);
-        int scoreSize = AttentionKernel.bidirectionalScoresSize(n);
+        int scoreSize = BidirectionalAttention.bidirectionalScoresSize(n);
         int need = Math.multiplyExact(heads * chunks, scoreSize);
         if (scores == null || scores.length < need) {
             scores = new float[need];
@@ -249,9 +250,9 @@ public final class SiglipEncoder {
         public void run(int index) {
             int hd = config.headDim();
             int d = config.hidden();
-            int kts = AttentionKernel.keysTransposedSize(n, hd);
+            int kts = AttentionTiles.keysTransposedSize(n, hd);
             if (phase == 0) {
-                AttentionKernel.transposeKeys(k, 0, d, n, index, hd, keysT, index * kts);
+                BidirectionalAttention.transposeKeys(k, 0, d, n, index, hd, keysT, index * kts);
                 return;
             }
             int head = index / chunks;
@@ -261,8 +262,8 @@ public final class SiglipEncoder {
             if (r0 >= r1) {
                 return;
             }
-            AttentionKernel.bidirectionalRows(head, r0, r1, q, 0, keysT, head * kts, v, 0, d, n, hd, attn, 0, d,
-                    scores, index * AttentionKernel.bidirectionalScoresSize(n));
+            BidirectionalAttention.bidirectionalRows(head, r0, r1, q, 0, keysT, head * kts, v, 0, d, n, hd, attn, 0, d,
+                    scores, index * BidirectionalAttention.bidirectionalScoresSize(n));
         }
     }
 }

@@ -1,12 +1,12 @@
 package dev.lfm2vl.runtime;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dev.lfm2vl.kernels.AttentionKernel;
+import dev.lfm2vl.kernels.AttentionTiles;
+import dev.lfm2vl.kernels.BidirectionalAttention;
 import dev.lfm2vl.loader.Fixtures;
 import dev.lfm2vl.loader.GgufFile;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MemoryBudgetTest {
 
@@ -54,8 +54,8 @@ class MemoryBudgetTest {
         assertEquals(n, MemoryBudget.patches(v, 512, 512));
         long d = 1152;
         // one thread: wanted 1 chunk per head -> rowsPerChunk 1024, one chunk
-        long encoder = n * 768L + 7 * n * d + n * 4304L + 16L * AttentionKernel.keysTransposedSize(n, 72)
-                + 16L * AttentionKernel.bidirectionalScoresSize(n) + n * d;
+        long encoder = n * 768L + 7 * n * d + n * 4304L + 16L * AttentionTiles.keysTransposedSize(n, 72)
+                + 16L * BidirectionalAttention.bidirectionalScoresSize(n) + n * d;
         assertEquals(4 * encoder, MemoryBudget.visionEncoderBytes(v, n, 1));
         long tokens = 256;
         long rest = n * d + tokens * 4 * d + tokens * 2048 + tokens * 2048;

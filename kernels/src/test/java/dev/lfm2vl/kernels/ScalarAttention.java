@@ -1,18 +1,18 @@
 package dev.lfm2vl.kernels;
 
 /**
- * The scalar twins of {@link AttentionKernel}: the same math written plainly, one element at a time, as the tests' oracle
+ * The scalar twins of {@link CausalAttention} and {@link BidirectionalAttention}: the same math written plainly, one element at a time, as the tests' oracle
  * (test sources only: production runs the vector kernels).
  */
-final class ScalarAttentionKernel {
-    private ScalarAttentionKernel() {}
+final class ScalarAttention {
+    private ScalarAttention() {}
 
-    /** Scalar twin of {@link AttentionKernel#causal} — the test oracle (plain loops, dot and sums in double). */
+    /** Scalar twin of {@link CausalAttention#causal} — the test oracle (plain loops, dot and sums in double). */
     static void causal(float[] q, int qOff, int qStride, int T, int p0,
                                     float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
                                     int heads, int kvHeads, int headDim,
                                     float[] out, int outOff, int outStride, float[] scores) {
-        AttentionKernel.checkGqa(heads, kvHeads, headDim, 0, heads);
+        CausalAttention.checkGqa(heads, kvHeads, headDim, 0, heads);
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         for (int h = 0; h < heads; h++) {
@@ -37,7 +37,7 @@ final class ScalarAttentionKernel {
     }
 
     /**
-     * Scalar twin of {@link AttentionKernel#bidirectional} — the test oracle: per head and row, plain dot products
+     * Scalar twin of {@link CausalAttention#bidirectional} — the test oracle: per head and row, plain dot products
      * (double accumulation), {@link Softmax#softmaxScalar}, P·V in double. {@code scores} ≥ n floats.
      */
     static void bidirectional(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, int inStride,

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import org.junit.jupiter.api.Test;
 
-class AttentionKernelTest {
+class AttentionTest {
 
     /** Naive double-precision attention for one query vector against keys/values 0..n−1. */
     private static double[] naive(float[] q, int qo, float[] k, int kOff, float[] v, int vOff, int stride,
@@ -54,7 +54,7 @@ class AttentionKernelTest {
                 float[] scores = new float[RowMajorKeys.causalScratchSize(p0 + T, hd)];
                 RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                         ov, 3, outStride, scores);
-                ScalarAttentionKernel.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
+                ScalarAttention.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                         os, 3, outStride, new float[p0 + T]);
                 assertClose(os, ov, 3e-6, 1e-5, java.util.Arrays.toString(sh) + " T=" + T + " p0=" + p0);
                 // and both against the naive double reference, row 0 / last head
@@ -211,27 +211,27 @@ class AttentionKernelTest {
     @Test
     void causalWithTransposedKCacheIsBitIdenticalToRowMajorCache() {
         int heads = 8, kvHeads = 2, hd = 64, maxCtx = 40;
-        int kTStride = AttentionKernel.keysTransposedStride(maxCtx);
+        int kTStride = AttentionTiles.keysTransposedStride(maxCtx);
         for (int[] tp : new int[][] {{1, 0}, {1, 17}, {5, 3}, {9, 0}, {12, 20}}) {
             int T = tp[0], p0 = tp[1];
             Causal c = causalData(31L * T + p0, T, p0, heads, kvHeads, hd);
             float[] kT = new float[1 + kvHeads * hd * kTStride];
             for (int j = 0; j < p0 + T; j++) {
-                AttentionKernel.appendKeysTransposed(c.k, j * c.kvStride, kvHeads, hd, j, kT, 1, kTStride);
+                CausalAttention.appendKeysTransposed(c.k, j * c.kvStride, kvHeads, hd, j, kT, 1, kTStride);
             }
             int os = heads * hd;
             float[] ref = new float[T * os], got = new float[T * os];
             RowMajorKeys.causal(c.q, 0, c.qStride, T, p0, c.k, 0, c.v, 0, c.kvStride, heads, kvHeads, hd,
                     ref, 0, os, new float[RowMajorKeys.causalScratchSize(p0 + T, hd)]);
-            float[] scratch = new float[AttentionKernel.causalTransposedKScratchSize(p0 + T)];
-            AttentionKernel.causalHeadsTransposedK(4, 8, c.q, 0, c.qStride, T, p0, kT, 1, kTStride, c.v, 0, c.kvStride,
+            float[] scratch = new float[CausalAttention.causalTransposedKScratchSize(p0 + T)];
+            CausalAttention.causalHeadsTransposedK(4, 8, c.q, 0, c.qStride, T, p0, kT, 1, kTStride, c.v, 0, c.kvStride,
                     heads, kvHeads, hd, got, 0, os, scratch, 0);
-            AttentionKernel.causalHeadsTransposedK(0, 4, c.q, 0, c.qStride, T, p0, kT, 1, kTStride, c.v, 0, c.kvStride,
+            CausalAttention.causalHeadsTransposedK(0, 4, c.q, 0, c.qStride, T, p0, kT, 1, kTStride, c.v, 0, c.kvStride,
                     heads, kvHeads, hd, got, 0, os, scratch, 0);
             assertArrayEquals(ref, got, "T=" + T + " p0=" + p0);
         }
         assertThrows(IllegalArgumentException.class,
-                () -> AttentionKernel.appendKeysTransposed(new float[hd], 0, 1, hd, kTStride, new float[hd * kTStride], 0, kTStride));
+                () -> CausalAttention.appendKeysTransposed(new float[hd], 0, 1, hd, kTStride, new float[hd * kTStride], 0, kTStride));
     }
 
     // ------------------------------------------------------------------ bidirectional
@@ -247,11 +247,11 @@ class AttentionKernelTest {
             float[] qkv = random(n * 10L + hd, n * inStride, -2f, 2f);
             int outStride = dim + 3;
             float[] out = new float[n * outStride];
-            float[] kT = new float[AttentionKernel.keysTransposedSize(n, hd)];
-            float[] scores = new float[AttentionKernel.bidirectionalScoresSize(n)];
-            AttentionKernel.bidirectional(qkv, 0, qkv, dim, qkv, 2 * dim, inStride, n, heads, hd, out, 0, outStride, kT, scores);
+            float[] kT = new float[AttentionTiles.keysTransposedSize(n, hd)];
+            float[] scores = new float[BidirectionalAttention.bidirectionalScoresSize(n)];
+            BidirectionalAttention.bidirectional(qkv, 0, qkv, dim, qkv, 2 * dim, inStride, n, heads, hd, out, 0, outStride, kT, scores);
             float[] outS = new float[n * outStride];
-            ScalarAttentionKernel.bidirectional(qkv, 0, qkv, dim, qkv, 2 * dim, inStride, n, heads, hd, outS, 0, outStride, new float[n]);
+            ScalarAttention.bidirectional(qkv, 0, qkv, dim, qkv, 2 * dim, inStride, n, heads, hd, outS, 0, outStride, new float[n]);
             float[] got = new float[hd], gotS = new float[hd];
             for (int i = 0; i < n; i++) {
                 for (int h = 0; h < heads; h++) {
@@ -271,10 +271,10 @@ class AttentionKernelTest {
         int n = 20, heads = 2, hd = 3, dim = heads * hd;
         float[] k = new float[n * dim];
         for (int j = 0; j < n; j++) for (int i = 0; i < dim; i++) k[j * dim + i] = 1000 * j + i;
-        int ts = AttentionKernel.keysTransposedStride(n);
+        int ts = AttentionTiles.keysTransposedStride(n);
         assertTrue(ts >= n && ts % 16 == 0 && ts % 32 != 0, "stride " + ts);
-        float[] kT = new float[1 + AttentionKernel.keysTransposedSize(n, hd)];
-        AttentionKernel.transposeKeys(k, 0, dim, n, 1, hd, kT, 1);
+        float[] kT = new float[1 + AttentionTiles.keysTransposedSize(n, hd)];
+        BidirectionalAttention.transposeKeys(k, 0, dim, n, 1, hd, kT, 1);
         for (int d = 0; d < hd; d++) {
             for (int j = 0; j < n; j++) assertEquals(1000 * j + hd + d, kT[1 + d * ts + j], 0f);
         }
@@ -285,10 +285,10 @@ class AttentionKernelTest {
         int n = 9, heads = 2, hd = 16, dim = heads * hd;
         float[] q = random(1, n * dim, -1f, 1f), k = random(2, n * dim, -1f, 1f), v = random(3, n * dim, -1f, 1f);
         float[] o1 = new float[n * dim], o2 = new float[n * dim];
-        float[] kT = new float[AttentionKernel.keysTransposedSize(n, hd)], sc = new float[AttentionKernel.ROW_BLOCK * n];
-        AttentionKernel.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, o1, 0, dim, kT, sc);
+        float[] kT = new float[AttentionTiles.keysTransposedSize(n, hd)], sc = new float[AttentionTiles.ROW_BLOCK * n];
+        BidirectionalAttention.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, o1, 0, dim, kT, sc);
         v[(n - 1) * dim] += 1f;
-        AttentionKernel.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, o2, 0, dim, kT, sc);
+        BidirectionalAttention.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, o2, 0, dim, kT, sc);
         assertNotEquals(o1[0], o2[0], "no causal mask in the vision tower");
     }
 
@@ -297,18 +297,18 @@ class AttentionKernelTest {
         int n = 37, heads = 3, hd = 72, dim = heads * hd;
         float[] q = random(4, n * dim, -1f, 1f), k = random(5, n * dim, -1f, 1f), v = random(6, n * dim, -1f, 1f);
         float[] full = new float[n * dim];
-        AttentionKernel.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, full, 0, dim, new float[AttentionKernel.keysTransposedSize(n, hd)],
-                new float[AttentionKernel.bidirectionalScoresSize(n)]);
+        BidirectionalAttention.bidirectional(q, 0, k, 0, v, 0, dim, n, heads, hd, full, 0, dim, new float[AttentionTiles.keysTransposedSize(n, hd)],
+                new float[BidirectionalAttention.bidirectionalScoresSize(n)]);
         // all heads' keys transposed into one shared buffer; uneven row chunks, reverse order
-        int kts = AttentionKernel.keysTransposedSize(n, hd);
+        int kts = AttentionTiles.keysTransposedSize(n, hd);
         float[] kTAll = new float[heads * kts];
-        for (int h = 0; h < heads; h++) AttentionKernel.transposeKeys(k, 0, dim, n, h, hd, kTAll, h * kts);
+        for (int h = 0; h < heads; h++) BidirectionalAttention.transposeKeys(k, 0, dim, n, h, hd, kTAll, h * kts);
         float[] split = new float[n * dim];
-        float[] sc = new float[1 + AttentionKernel.bidirectionalScoresSize(n)];
+        float[] sc = new float[1 + BidirectionalAttention.bidirectionalScoresSize(n)];
         int[] cuts = {0, 3, 10, 11, 30, 37};
         for (int h = heads - 1; h >= 0; h--) {
             for (int c = cuts.length - 2; c >= 0; c--) {
-                AttentionKernel.bidirectionalRows(h, cuts[c], cuts[c + 1], q, 0, kTAll, h * kts, v, 0, dim, n, hd,
+                BidirectionalAttention.bidirectionalRows(h, cuts[c], cuts[c + 1], q, 0, kTAll, h * kts, v, 0, dim, n, hd,
                         split, 0, dim, sc, 1);
             }
         }
