@@ -1,13 +1,13 @@
 package dev.lfm2vl.kernels;
 
 /**
- * The scalar twins of {@link CausalAttention} and {@link BidirectionalAttention}: the same math written plainly, one element at a time, as the tests' oracle
- * (test sources only: production runs the vector kernels).
+ * The scalar twins of {@link CausalAttention} and {@link BidirectionalAttention}: the same math written plainly,
+ * one element at a time, as the tests' oracle (test sources only: production runs the vector kernels).
  */
 final class ScalarAttention {
     private ScalarAttention() {}
 
-    /** Scalar twin of {@link CausalAttention#causal} — the test oracle (plain loops, dot and sums in double). */
+    /** Scalar twin of {@link CausalAttention#causalHeadsTransposedK} (keys row-major here) — the test oracle (plain loops, dot and sums in double). */
     static void causal(float[] q, int qOff, int qStride, int T, int p0,
                                     float[] kCache, int kOff, float[] vCache, int vOff, int kvStride,
                                     int heads, int kvHeads, int headDim,
