@@ -37,8 +37,8 @@ final class ScalarAttention {
     }
 
     /**
-     * Scalar twin of {@link CausalAttention#bidirectional} — the test oracle: per head and row, plain dot products
-     * (double accumulation), {@link Softmax#softmaxScalar}, P·V in double. {@code scores} ≥ n floats.
+     * Scalar twin of {@link BidirectionalAttention#bidirectional} — the test oracle: per head and row, plain dot products
+     * (double accumulation), {@link ScalarSoftmax#softmax}, P·V in double. {@code scores} ≥ n floats.
      */
     static void bidirectional(float[] q, int qOff, float[] k, int kOff, float[] v, int vOff, int inStride,
                                            int n, int heads, int headDim,
