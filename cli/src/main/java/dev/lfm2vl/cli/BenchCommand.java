@@ -36,7 +36,7 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import dev.lfm2vl.runtime.hub.ModelCache;
+import dev.lfm2vl.hub.ModelCache;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 

@@ -1,11 +1,11 @@
 package dev.lfm2vl.cli;
 
 import dev.lfm2vl.kernels.Parallel;
-import dev.lfm2vl.runtime.hub.ConsoleProgress;
-import dev.lfm2vl.runtime.hub.HubException;
-import dev.lfm2vl.runtime.hub.HubModelRef;
-import dev.lfm2vl.runtime.hub.ModelDownloader;
-import dev.lfm2vl.runtime.hub.ResolvedModel;
+import dev.lfm2vl.hub.ConsoleProgress;
+import dev.lfm2vl.hub.HubException;
+import dev.lfm2vl.hub.HubModelRef;
+import dev.lfm2vl.hub.ModelDownloader;
+import dev.lfm2vl.hub.ResolvedModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;

@@ -2,8 +2,8 @@ package dev.lfm2vl.cli;
 
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.loader.GgmlType;
-import dev.lfm2vl.runtime.synth.GgufStreamWriter;
-import dev.lfm2vl.runtime.synth.SyntheticModels;
+import dev.lfm2vl.cli.synth.GgufStreamWriter;
+import dev.lfm2vl.cli.synth.SyntheticModels;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package dev.lfm2vl.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lfm2vl.runtime.hub.HubException;
+import dev.lfm2vl.hub.HubException;
 import org.junit.jupiter.api.Test;
 
 /** Exit codes of model-download problems: 2 when the request was wrong, 1 when the network or the hub failed. */

@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.hub;
+package dev.lfm2vl.hub;
 
 import java.util.Locale;
 import java.util.regex.Pattern;

@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.hub;
+package dev.lfm2vl.hub;
 
 /**
  * A hub or cache failure the user can act on. The message is one complete line meant to be printed as is

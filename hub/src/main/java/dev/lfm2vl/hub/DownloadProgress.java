@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.hub;
+package dev.lfm2vl.hub;
 
 /**
  * Receives download progress. Called on the downloading thread, often (once per buffer), so implementations

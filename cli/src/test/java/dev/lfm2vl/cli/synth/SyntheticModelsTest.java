@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.synth;
+package dev.lfm2vl.cli.synth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,6 +1,5 @@
-package dev.lfm2vl.runtime.hub;
+package dev.lfm2vl.hub;
 
-import dev.lfm2vl.runtime.Json;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.hub;
+package dev.lfm2vl.hub;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

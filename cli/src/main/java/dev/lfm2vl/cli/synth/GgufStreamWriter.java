@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.synth;
+package dev.lfm2vl.cli.synth;
 
 import dev.lfm2vl.loader.TempFiles;
 

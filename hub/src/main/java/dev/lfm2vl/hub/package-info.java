@@ -18,4 +18,4 @@
  * {@code .listing.json} = the listing saved at the last online resolution. See {@link ModelDownloader} for the
  * download, resume, verification and retry rules and {@link GgufSelector} for how files are chosen.
  */
-package dev.lfm2vl.runtime.hub;
+package dev.lfm2vl.hub;

@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.hub;
+package dev.lfm2vl.hub;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
