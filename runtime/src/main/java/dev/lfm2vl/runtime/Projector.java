@@ -30,7 +30,7 @@ public final class Projector {
     private final WeightMatrix fc2;
     private final float[] fc2B;
     private volatile Activations.Gelu gelu = Activations.Gelu.TANH;
-    private volatile boolean geluTable;
+    private volatile VisionNumerics numerics = VisionNumerics.EXACT;
 
     private float[] merged = new float[0];
     private float[] hidden = new float[0];
@@ -65,12 +65,9 @@ public final class Projector {
         this.gelu = java.util.Objects.requireNonNull(kind, "kind");
     }
 
-    /**
-     * Emulate llama.cpp's CPU numerics: with TANH its F16-table GELU ({@link GeluTable}) instead of the exact formula,
-     * and activations rounded to F16 before products with F16 weights.
-     */
-    void setGeluTable(boolean on) {
-        this.geluTable = on;
+    /** The numerics of the products' inputs and of the tanh GELU ({@link VisionNumerics}; parity tests swap them). */
+    void setNumerics(VisionNumerics numerics) {
+        this.numerics = java.util.Objects.requireNonNull(numerics, "numerics");
     }
 
     /** Output tokens for a {@code gh x gw} feature grid. */
@@ -97,20 +94,16 @@ public final class Projector {
             Norms.layerNormRows(merged, 0, normW, normB, merged, 0, tokens, in, INPUT_NORM_EPS);
         }
         int p = fc1.rows();
-        if (geluTable) {
-            GeluTable.roundInputsForF16(fc1, merged, tokens * in);
-        }
+        numerics.beforeProduct(fc1, merged, tokens * in);
         MatMul.matMul(fc1, merged, tokens, hidden, pool);
         Elementwise.addRows(hidden, 0, p, tokens, fc1B, p);
-        if (geluTable && gelu == Activations.Gelu.TANH) {
-            GeluTable.apply(hidden, 0, tokens * p);
+        if (gelu == Activations.Gelu.TANH) {
+            numerics.geluTanh(hidden, 0, tokens * p);
         } else {
             Activations.gelu(gelu, hidden, 0, hidden, 0, tokens * p);
         }
         int dim = config.projectionDim();
-        if (geluTable) {
-            GeluTable.roundInputsForF16(fc2, hidden, tokens * p);
-        }
+        numerics.beforeProduct(fc2, hidden, tokens * p);
         if (outOff == 0) {
             MatMul.matMul(fc2, hidden, tokens, out, pool);
         } else {

@@ -54,14 +54,11 @@ public final class SiglipEncoder {
     private float[] keysT;   // per head: transposed keys
     private float[] scores;  // per attention task: ROW_BLOCK·n
     private final AttentionTasks attentionTasks = new AttentionTasks();
-    private volatile boolean geluTable; // llama.cpp's F16-table GELU instead of the exact formula
+    private volatile VisionNumerics numerics = VisionNumerics.EXACT;
 
-    /**
-     * Emulate llama.cpp's CPU numerics: the F16-table GELU ({@link GeluTable}) in the MLPs, and activations rounded to
-     * F16 before products with F16 weights. For parity experiments only.
-     */
-    void setGeluTable(boolean on) {
-        this.geluTable = on;
+    /** The numerics of the products' inputs and of the GELU ({@link VisionNumerics}; parity tests swap them). */
+    void setNumerics(VisionNumerics numerics) {
+        this.numerics = java.util.Objects.requireNonNull(numerics, "numerics");
     }
 
     SiglipEncoder(GgufFile gguf, VisionConfig config, Parallel pool) throws GgufFormatException {
@@ -146,9 +143,7 @@ public final class SiglipEncoder {
                 }
             }
         }
-        if (geluTable) {
-            GeluTable.roundInputsForF16(patchWeight, patches, n * pv);
-        }
+        numerics.beforeProduct(patchWeight, patches, n * pv);
         MatMul.matMul(patchWeight, patches, n, x, pool);
         Elementwise.addRows(x, 0, d, n, patchBias, d);
         Elementwise.add(x, 0, positions(gh, gw), 0, n * d);
@@ -170,11 +165,7 @@ public final class SiglipEncoder {
             // h = h + down(gelu_tanh(up(LN2(h))))
             Norms.layerNormRows(x, 0, b.ln2W, b.ln2B, a, 0, n, d, eps);
             linear(b.up, b.upB, a, n, ff);
-            if (geluTable) {
-                GeluTable.apply(ff, 0, n * f);
-            } else {
-                Activations.gelu(Activations.Gelu.TANH, ff, 0, ff, 0, n * f);
-            }
+            numerics.geluTanh(ff, 0, n * f);
             linear(b.down, b.downB, ff, n, tmp);
             Elementwise.add(x, 0, tmp, 0, n * d);
         }
@@ -183,9 +174,7 @@ public final class SiglipEncoder {
 
     /** y = W·x + bias for n rows. */
     private void linear(WeightMatrix w, float[] bias, float[] in, int n, float[] y) {
-        if (geluTable) {
-            GeluTable.roundInputsForF16(w, in, n * w.cols());
-        }
+        numerics.beforeProduct(w, in, n * w.cols());
         MatMul.matMul(w, in, n, y, pool);
         Elementwise.addRows(y, 0, w.rows(), n, bias, w.rows());
     }

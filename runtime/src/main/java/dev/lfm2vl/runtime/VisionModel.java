@@ -62,14 +62,13 @@ public final class VisionModel implements AutoCloseable {
     }
 
     /**
-     * Emulates llama.cpp's CPU numerics: the tanh GELUs (vision MLP and, when TANH, projector) through its F16 lookup
-     * table (input and output rounded to F16) instead of the exact float formula, and activations rounded to F16
-     * before products with F16 weights. About halves the distance to llama.cpp's embeddings (fixtures: ~7e-4 to
-     * ~3e-4 max abs), at the cost of being further from the true function. Off by default; for parity checks.
+     * Swaps the tower's numerics ({@link VisionNumerics#EXACT} by default). The parity tests plug in llama.cpp's
+     * (its F16 GELU table, F16-rounded inputs of products with F16 weights), which about halves the distance to
+     * llama.cpp's embeddings on the fixtures (~7e-4 to ~3e-4 max abs).
      */
-    public VisionModel withLlamaCppGeluTable(boolean on) {
-        encoder.setGeluTable(on);
-        projector.setGeluTable(on);
+    VisionModel withNumerics(VisionNumerics numerics) {
+        encoder.setNumerics(numerics);
+        projector.setNumerics(numerics);
         return this;
     }
 

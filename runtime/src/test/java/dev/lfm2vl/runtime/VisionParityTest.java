@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the F32 mmproj and 7.9e-4 / 9.3e-4 for the F16 mmproj (embedding std ~0.35, max |e| ~1.5). The residual is
  * llama.cpp's F16-table GELU (input and output rounded to F16, relative error ~1e-3 per activation) against our exact
  * float tanh GELU, plus, for F16 weights, llama.cpp rounding the activations to F16 before each product. With
- * {@link VisionModel#withLlamaCppGeluTable} (llama.cpp's F16 GELU table and F16 activation rounding emulated) the
+ * {@link LlamaCppNumerics} (llama.cpp's F16 GELU table and F16 activation rounding emulated) the
  * error drops to 2.6e-4 .. 5.7e-4 (F32 mmproj; about half on most files) and 6.7e-4 / 7.1e-4 (F16 mmproj), confirming
  * those as the main but not the only sources; that path is checked against the same tolerance. (Rounding Q/K/V to
  * F16, as llama.cpp's flash-attention path would, made the error larger: the reference did not take that path.)
@@ -124,7 +124,7 @@ class VisionParityTest {
             row += c.nTokens();
         }
         // the same with llama.cpp's F16-table GELU
-        VisionModel vm = vision(json).withLlamaCppGeluTable(true);
+        VisionModel vm = vision(json).withNumerics(new LlamaCppNumerics());
         double maxTable = 0;
         try {
             row = 0;
@@ -134,7 +134,7 @@ class VisionParityTest {
                 row += c.nTokens();
             }
         } finally {
-            vm.withLlamaCppGeluTable(false);
+            vm.withNumerics(VisionNumerics.EXACT);
         }
         System.out.printf("EMBD %s max abs %.3g, with the F16 GELU table %.3g%n", tag, max, maxTable);
         assertTrue(maxTable < EMBD_TOLERANCE, tag + ": with the GELU table, max abs " + maxTable);
