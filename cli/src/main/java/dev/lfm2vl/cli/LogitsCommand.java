@@ -46,6 +46,11 @@ final class LogitsCommand implements Callable<Integer> {
             if ((long) tokens.length * vocab > Integer.MAX_VALUE - 16) {
                 throw new UserError(tokens.length + " tokens x " + vocab + " logits do not fit in one output buffer");
             }
+            for (int id : tokens) {
+                if (id < 0 || id >= vocab) {
+                    throw new UserError("--tokens: token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+                }
+            }
             if (tokens.length > model.config().contextLength()) {
                 throw new UserError(tokens.length + " tokens exceed the model's context of " + model.config().contextLength());
             }

@@ -2,6 +2,7 @@ package dev.lfm2vl.cli;
 
 import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ContextFullException;
+import dev.lfm2vl.runtime.PromptTooLongException;
 import dev.lfm2vl.runtime.ImageFormats;
 import dev.lfm2vl.runtime.ImageMemoryException;
 import java.io.PrintWriter;
@@ -108,8 +109,9 @@ public final class Main implements Runnable {
             case GgufFormatException g -> EXIT_USAGE;
             case NoSuchFileException n -> EXIT_USAGE;
             case AccessDeniedException a -> EXIT_USAGE;
-            case IllegalArgumentException i -> EXIT_USAGE;
+            case PromptTooLongException p -> EXIT_USAGE; // the images and text do not fit the context
             case ContextFullException c -> EXIT_USAGE; // the prompt alone does not fit the requested --ctx-size
+            // any other IllegalArgumentException is a failed internal check, not the user's input: exit 1
             default -> EXIT_FAILURE;
         };
     }
