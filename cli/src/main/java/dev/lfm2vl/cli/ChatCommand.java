@@ -8,7 +8,6 @@ import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.MultimodalPrompt;
 import dev.lfm2vl.runtime.PreprocessedImage;
-import dev.lfm2vl.runtime.PromptPart;
 import dev.lfm2vl.runtime.Tokenizer;
 import dev.lfm2vl.runtime.VisionModel;
 import java.io.BufferedReader;
@@ -174,14 +173,9 @@ final class ChatCommand implements Callable<Integer> {
                             images.pending.clear();
                         }
                     } else {
-                        if (status.enabled()) {
-                            int positions = 0;
-                            for (PromptPart p : chat.userTurn(line, List.of())) {
-                                positions += p.positions();
-                            }
-                            status.show("prefill " + positions + " positions...");
-                        }
-                        r = chat.send(line, List.of(), maxTokens, listener);
+                        MultimodalPrompt prompt = chat.nextPrompt(line, List.of());
+                        status.show("prefill " + prompt.positions() + " positions...");
+                        r = chat.send(prompt, List.of(), maxTokens, listener);
                     }
                     status.clear();
                     if (r.takenBack()) { // nothing was printed: no line to end

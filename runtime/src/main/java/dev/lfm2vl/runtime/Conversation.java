@@ -50,29 +50,6 @@ public final class Conversation {
     }
 
     /**
-     * The prompt parts of a new user turn. {@code images} are already-expanded image spans (one list of parts per
-     * image, see the vision code), placed where the message's media markers are.
-     */
-    public List<PromptPart> userTurn(String text, List<List<PromptPart>> images) {
-        List<ChatTemplate.Piece> pieces = turnPieces(ChatTemplate.Message.user(text, images.size()));
-        StringBuilder prefix = new StringBuilder(turns == 0 ? "" : continuationPrefix());
-        List<PromptPart> parts = new ArrayList<>();
-        boolean first = turns == 0;
-        for (ChatTemplate.Piece p : pieces) {
-            switch (p) {
-                case ChatTemplate.Text t -> {
-                    String s = prefix + t.text();
-                    prefix.setLength(0);
-                    parts.add(new PromptPart.Tokens(tokenizer.encode(s, first, true)));
-                    first = false;
-                }
-                case ChatTemplate.Image img -> parts.addAll(images.get(img.index()));
-            }
-        }
-        return parts;
-    }
-
-    /**
      * The prompt of a new user turn with pre-processed images, laid out as in the reference ({@link MultimodalPrompt#build}
      * on the turn's template pieces: the whole first turn with BOS, later turns as a continuation without). No model
      * work is done; {@link #send(MultimodalPrompt, List, int, Generator.Listener)} feeds it. Valid until the
@@ -126,8 +103,8 @@ public final class Conversation {
     }
 
     /**
-     * Sends a user message with pre-processed images (encoded here by {@code vision}) and streams the answer. The
-     * images go where the message has media markers, else before its text.
+     * Sends a user message with pre-processed images (encoded here by {@code vision}; null when there are none) and
+     * streams the answer. The images go where the message has media markers, else before its text.
      */
     public Generator.Result send(String text, List<PreprocessedImage> images, VisionModel vision, int maxTokens,
                                  Generator.Listener listener) {
@@ -138,9 +115,9 @@ public final class Conversation {
         return send(prompt, images.isEmpty() ? List.of() : prompt.embed(vision), maxTokens, listener);
     }
 
-    /** Sends a user message (with optional expanded images) and streams the answer. */
-    public Generator.Result send(String text, List<List<PromptPart>> images, int maxTokens, Generator.Listener listener) {
-        return recorded(generator.generate(state, userTurn(text, images), sampler, maxTokens, listener));
+    /** Sends a text-only user message and streams the answer (the turn of {@link #nextPrompt} without images). */
+    public Generator.Result send(String text, int maxTokens, Generator.Listener listener) {
+        return send(text, List.of(), null, maxTokens, listener);
     }
 
     /** Counts a sent turn; a turn stopped before its first token was taken back and leaves the conversation as it was. */

@@ -42,12 +42,12 @@ class ConversationTest {
         try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("F32"), Parallel.create(2))) {
             Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
             Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 2048, "Be brief.");
-            int[] turn1Prompt = tokensOf(chat.userTurn("Hello there", List.of()));
+            int[] turn1Prompt = tokensOf(chat.nextPrompt("Hello there", List.of()).parts(List.of()));
             assertEquals(tok.bosId(), turn1Prompt[0], "exactly one BOS, first");
-            Generator.Result r1 = chat.send("Hello there", List.of(), 6, QUIET);
-            int[] turn2Prompt = tokensOf(chat.userTurn("And now?", List.of()));
+            Generator.Result r1 = chat.send("Hello there", 6, QUIET);
+            int[] turn2Prompt = tokensOf(chat.nextPrompt("And now?", List.of()).parts(List.of()));
             assertTrue(turn2Prompt[0] != tok.bosId(), "no BOS in a continuation");
-            Generator.Result r2 = chat.send("And now?", List.of(), 6, QUIET);
+            Generator.Result r2 = chat.send("And now?", 6, QUIET);
             assertEquals(turn1Prompt.length + r1.tokens().length + turn2Prompt.length + r2.tokens().length, chat.state().position(),
                     "only the new turn was fed");
 
@@ -70,14 +70,14 @@ class ConversationTest {
         try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q8_0"), Parallel.sequential())) {
             Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
             Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
-            Generator.Result a = chat.send("Hi", List.of(), 4, QUIET);
-            chat.send("More", List.of(), 4, QUIET);
+            Generator.Result a = chat.send("Hi", 4, QUIET);
+            chat.send("More", 4, QUIET);
             chat.reset();
             assertEquals(0, chat.state().position());
-            Generator.Result b = chat.send("Hi", List.of(), 4, QUIET);
+            Generator.Result b = chat.send("Hi", 4, QUIET);
             assertArrayEquals(a.tokens(), b.tokens());
             chat.setSystem("You are terse.");
-            String first = tok.decode(tokensOf(chat.userTurn("Hi", List.of())), true);
+            String first = tok.decode(tokensOf(chat.nextPrompt("Hi", List.of()).parts(List.of())), true);
             assertTrue(first.startsWith("<|startoftext|><|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi"), first);
         }
     }
@@ -102,8 +102,8 @@ class ConversationTest {
             assertEquals(describe(Lfm2Vl.buildPrompt(null, "What is this?", List.of(image), tok)),
                     describe(chat.nextPrompt("What is this?", List.of(image))));
 
-            int[] turn1 = tokensOf(chat.userTurn("Hi", List.of()));
-            Generator.Result r1 = chat.send("Hi", List.of(), 5, QUIET);
+            int[] turn1 = tokensOf(chat.nextPrompt("Hi", List.of()).parts(List.of()));
+            Generator.Result r1 = chat.send("Hi", 5, QUIET);
             MultimodalPrompt turn2 = chat.nextPrompt("What is this?", List.of(image));
             assertTrue(((MultimodalPrompt.TextChunk) turn2.chunks().get(0)).tokens()[0] != tok.bosId(), "no BOS in a continuation");
             Generator.Result r2 = chat.send("What is this?", List.of(image), vlm.visionModel(), 6, QUIET);
@@ -125,15 +125,15 @@ class ConversationTest {
         try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q4_0"), Parallel.create(2))) {
             Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
             Conversation plain = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
-            plain.send("Hi", List.of(), 4, QUIET);
-            Generator.Result expected = plain.send("Tell me more", List.of(), 5, QUIET);
+            plain.send("Hi", 4, QUIET);
+            Generator.Result expected = plain.send("Tell me more", 5, QUIET);
 
             Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
-            chat.send("Hi", List.of(), 4, QUIET);
+            chat.send("Hi", 4, QUIET);
             int position = chat.state().position();
             int[] polls = {0};
             int layers = m.config().layers();
-            Generator.Result stopped = chat.send("Tell me more", List.of(), 5, new Generator.Listener() {
+            Generator.Result stopped = chat.send("Tell me more", 5, new Generator.Listener() {
                 @Override
                 public void onToken(int id, String text) {}
 
@@ -145,7 +145,7 @@ class ConversationTest {
             assertTrue(stopped.takenBack());
             assertEquals(1, chat.turns(), "the stopped turn does not count");
             assertEquals(position, chat.state().position());
-            Generator.Result again = chat.send("Tell me more", List.of(), 5, QUIET);
+            Generator.Result again = chat.send("Tell me more", 5, QUIET);
             assertArrayEquals(expected.tokens(), again.tokens());
             assertEquals(plain.state().position(), chat.state().position());
             assertEquals(2, chat.turns());
