@@ -24,7 +24,10 @@ public final class MatVec {
         Objects.checkFromIndexSize(xOff, w.cols(), x.length);
         Objects.checkFromIndexSize(yOff, rows, y.length);
         RowsTask t = TASK.get();
-        float[] sums = w.usesBlockSums() ? WeightMatrix.blockSums(x, xOff, w.cols(), t.sums) : null;
+        float[] sums = null;
+        if (w.usesBlockSums()) {
+            sums = t.sums = WeightMatrix.blockSums(x, xOff, w.cols(), t.sums);
+        }
         if (pool.threads() == 1 || (long) rows * w.cols() < SEQUENTIAL_WEIGHTS) {
             for (int r = 0; r < rows; r++) {
                 y[yOff + r] = w.dot(r, x, xOff, sums);
@@ -44,7 +47,7 @@ public final class MatVec {
     /** Rows [index·chunk, min(rows, (index+1)·chunk)). Fields are published to the workers by Parallel.run. */
     private static final class RowsTask implements Parallel.Task {
         /** The caller thread's block sums of x (see {@link WeightMatrix#usesBlockSums}), grown, never shrunk. */
-        final float[][] sums = {new float[0]};
+        float[] sums = new float[0];
         private WeightMatrix w;
         private float[] x, y, xBlockSums;
         private int xOff, yOff, chunk;

@@ -110,20 +110,23 @@ public final class WeightMatrix {
     }
 
     /**
-     * Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only.
-     *
-     * <p>JIT note (a precaution): the bytecode is kept above C2's FreqInlineSize (325 bytes) so callers never
-     * inline this method and each kernel is compiled here, in a small unit. Vector API code expands to many
-     * nodes before its intrinsics collapse; past C2's inlining node budget the vector ops fall back to
-     * allocating Java code (measured 20-50x slower while tuning, see QuantMath). Re-check with
-     * -XX:+PrintInlining before shrinking it.
+     * Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only. Makes the block sums of x itself when the
+     * type uses them: a mat-vec calls {@link #dot(int, float[], int, float[])} with sums made once for all rows.
      */
     public float dot(int row, float[] x, int xOff) {
-        return dot(row, x, xOff, usesBlockSums() ? blockSums(x, xOff, cols, BLOCK_SUMS.get()) : null);
+        if (!usesBlockSums()) {
+            return dot(row, x, xOff, null);
+        }
+        float[] kept = BLOCK_SUMS.get();
+        float[] sums = blockSums(x, xOff, cols, kept);
+        if (sums != kept) {
+            BLOCK_SUMS.set(sums);
+        }
+        return dot(row, x, xOff, sums);
     }
 
-    /** Per calling thread: the block sums {@link #dot(int, float[], int)} computes for itself (grown, never shrunk). */
-    private static final ThreadLocal<float[][]> BLOCK_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** Per calling thread: the block sums {@link #dot(int, float[], int)} makes for itself (grown, never shrunk). */
+    private static final ThreadLocal<float[]> BLOCK_SUMS = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * Whether {@link #dot(int, float[], int, float[])} reads the sums of x over each 32-column block. Q4_0 does: a
@@ -134,13 +137,13 @@ public final class WeightMatrix {
         return type == GgmlType.Q4_0;
     }
 
-    /** sums[b] = Σ x[xOff + 32b .. +32) for every 32-column block of a {@code cols}-wide row; sums grown as needed. */
-    public static float[] blockSums(float[] x, int xOff, int cols, float[][] sums) {
+    /**
+     * s[b] = Σ x[xOff + 32b .. +32) for every 32-column block of a {@code cols}-wide row, into {@code reuse} when it is
+     * long enough, else into a new array; returns the array written (keep it for the next call).
+     */
+    public static float[] blockSums(float[] x, int xOff, int cols, float[] reuse) {
         int nb = cols / 32;
-        if (sums[0].length < nb) {
-            sums[0] = new float[nb];
-        }
-        float[] s = sums[0];
+        float[] s = reuse.length >= nb ? reuse : new float[nb];
         for (int b = 0; b < nb; b++) {
             float t = 0;
             for (int k = xOff + 32 * b, end = k + 32; k < end; k++) {
@@ -154,6 +157,12 @@ public final class WeightMatrix {
     /**
      * {@link #dot(int, float[], int)} with the block sums of x already made by {@link #blockSums} (when
      * {@link #usesBlockSums()}; otherwise they are not read and may be null): a mat-vec makes them once for all rows.
+     *
+     * <p>JIT note (a precaution): the bytecode is kept above C2's FreqInlineSize (325 bytes) so callers never
+     * inline this method and each kernel is compiled here, in a small unit. Vector API code expands to many
+     * nodes before its intrinsics collapse; past C2's inlining node budget the vector ops fall back to
+     * allocating Java code (measured 20-50x slower while tuning, see QuantMath). Re-check with
+     * -XX:+PrintInlining before shrinking it.
      */
     public float dot(int row, float[] x, int xOff, float[] xBlockSums) {
         if (row < 0 || row >= rows) {
