@@ -1,7 +1,6 @@
 package dev.lfm2vl.runtime;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -24,22 +23,21 @@ public final class ImageFormats {
             new Format("TIFF", List.of("tif", "tiff")),
             new Format("WebP", List.of("webp")));
 
+    /** Every extension, in list order: made once, since folder scans test every file name against it. */
+    private static final List<String> EXTENSIONS = SUPPORTED.stream().flatMap(f -> f.extensions().stream()).toList();
+
     private ImageFormats() {}
 
     /** Every extension, in list order. */
     public static List<String> extensions() {
-        List<String> out = new ArrayList<>();
-        for (Format f : SUPPORTED) {
-            out.addAll(f.extensions());
-        }
-        return List.copyOf(out);
+        return EXTENSIONS;
     }
 
     /** Whether {@code file}'s name ends in one of the {@link #extensions()}, in any case. */
     public static boolean hasImageExtension(Path file) {
         String name = file.getFileName() == null ? "" : file.getFileName().toString();
         int dot = name.lastIndexOf('.');
-        return dot > 0 && extensions().contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
+        return dot > 0 && EXTENSIONS.contains(name.substring(dot + 1).toLowerCase(Locale.ROOT));
     }
 
     /** The format names for a sentence: {@code PNG, JPEG, BMP, GIF, TIFF and WebP}. */
