@@ -2,9 +2,9 @@ package dev.lfm2vl.cli;
 
 import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ContextFullException;
-import dev.lfm2vl.runtime.PromptTooLongException;
 import dev.lfm2vl.runtime.ImageFormats;
 import dev.lfm2vl.runtime.ImageMemoryException;
+import dev.lfm2vl.runtime.PromptTooLongException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
