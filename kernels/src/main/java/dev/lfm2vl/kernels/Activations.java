@@ -53,7 +53,7 @@ public final class Activations {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(one)).intoArray(out, outOff + i);
+            v.div(Vec.exp(v.neg()).add(one)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
             out[outOff + i] = silu(x[xOff + i]);
@@ -72,7 +72,7 @@ public final class Activations {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
-            FloatVector s = g.div(g.neg().lanewise(VectorOperators.EXP).add(one));
+            FloatVector s = g.div(Vec.exp(g.neg()).add(one));
             s.mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
@@ -107,7 +107,7 @@ public final class Activations {
         for (; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             FloatVector inner = c.mul(v).mul(a.mul(v).mul(v).add(one));
-            FloatVector t = inner.lanewise(VectorOperators.TANH);
+            FloatVector t = Vec.tanh(inner);
             half.mul(v).mul(t.add(one)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
@@ -144,7 +144,7 @@ public final class Activations {
             p = p.fma(t, FloatVector.broadcast(S, E1));
             p = p.fma(t, FloatVector.broadcast(S, E0));
             // erfc(|x|/√2)
-            FloatVector e = t.mul(p.sub(z.mul(z)).lanewise(VectorOperators.EXP));
+            FloatVector e = t.mul(Vec.exp(p.sub(z.mul(z))));
             // erfc(−x/√2) = e for x < 0, 2 − e for x ≥ 0
             VectorMask<Float> neg = v.compare(VectorOperators.LT, zero);
             FloatVector erfcNeg = two.sub(e).blend(e, neg);

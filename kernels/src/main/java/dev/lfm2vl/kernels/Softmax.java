@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * In-place softmax over {@code n} contiguous floats: {@code x_i ← exp(x_i − max) / Σ_j exp(x_j − max)}.
  *
- * <p>Precision: exponentials in float (vector {@code lanewise(EXP)}; the scalar twin rounds
+ * <p>Precision: exponentials in float ({@link Vec#exp}, the same bits in every JIT tier; the scalar twin rounds
  * {@link Math#exp} to float), the sum is accumulated in float vector lanes, then the lane total and the
  * scalar tail are added in <b>double</b> (llama.cpp's {@code ggml_vec_soft_max_f32} also returns a
  * {@code ggml_float} = double sum); normalisation multiplies by {@code (float) (1 / sum)}.
@@ -54,11 +54,11 @@ public final class Softmax {
             FloatVector sh = FloatVector.broadcast(S, shift);
             FloatVector acc = FloatVector.zero(S);
             for (; i < bound; i += L) {
-                FloatVector e = FloatVector.fromArray(S, x, off + i).sub(sh).lanewise(VectorOperators.EXP);
+                FloatVector e = Vec.exp(FloatVector.fromArray(S, x, off + i).sub(sh));
                 e.intoArray(x, off + i);
                 acc = e.add(acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Vec.sum(acc);
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - shift);

@@ -47,6 +47,49 @@ final class Vec {
         return s;
     }
 
+    private static final float EXP_LO = -87.33654f;    // below: e^x is under the smallest normal float
+    private static final float EXP_HI = 88.72284f;     // above: e^x overflows
+    private static final float EXP_CLAMP_HI = 88.0f;   // keeps 2^n in the normal range while computing
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float ROUND_MAGIC = 12582912f; // 1.5·2^23: adding it rounds to an integer
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /**
+     * e^x per lane, built only from IEEE-exact vector operations (fma, add, mul, min/max, compare, bit moves), so
+     * the interpreter, C1, C2 and every vector width give the same bits. {@code lanewise(EXP)} does not: C2 calls
+     * an SVML-style stub, the interpreter {@code Math.exp} per lane, and results then depend on JIT timing
+     * (docs/JIT.md, "Same bits in every tier"). Cephes {@code expf}: x = n·ln2 + r, |r| <= ln2/2, a degree-5
+     * minimax polynomial for e^r (<= 2 ulp), then 2^n through the exponent bits. Below -87.34 the result is 0,
+     * above 88.72 +inf.
+     */
+    static FloatVector exp(FloatVector x) {
+        VectorSpecies<Float> sp = x.species();
+        FloatVector xc = x.max(EXP_LO).min(EXP_CLAMP_HI);
+        FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
+        FloatVector n = t.sub(ROUND_MAGIC);
+        FloatVector r = n.fma(FloatVector.broadcast(sp, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(sp, -LN2_LO), r);
+        FloatVector p = r.fma(P0, P1);
+        p = p.fma(r, FloatVector.broadcast(sp, P2));
+        p = p.fma(r, FloatVector.broadcast(sp, P3));
+        p = p.fma(r, FloatVector.broadcast(sp, P4));
+        p = p.fma(r, FloatVector.broadcast(sp, P5));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        // t's low mantissa bits hold n + 0x400000; (n + 127) << 23 is the float 2^n
+        FloatVector pow2n = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector e = y.mul(pow2n);
+        e = e.blend(FloatVector.zero(x.species()), x.compare(VectorOperators.LT, EXP_LO));
+        return e.blend(FloatVector.broadcast(x.species(), Float.POSITIVE_INFINITY), x.compare(VectorOperators.GT, EXP_HI));
+    }
+
+    /** tanh(x) = 1 − 2/(e^{2x} + 1) per lane, through {@link #exp} (same bits in every tier; absolute error ~1e-7). */
+    static FloatVector tanh(FloatVector x) {
+        FloatVector twoOverE2xPlus1 = FloatVector.broadcast(x.species(), 2f).div(exp(x.add(x)).add(1f));
+        return FloatVector.broadcast(x.species(), 1f).sub(twoOverE2xPlus1);
+    }
+
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
