@@ -11,7 +11,8 @@ import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Lfm2State;
 import dev.lfm2vl.runtime.Lfm2Vl;
-import dev.lfm2vl.runtime.MultimodalPrompt;
+import dev.lfm2vl.runtime.Listener;
+import dev.lfm2vl.runtime.Prompt;
 import dev.lfm2vl.runtime.PreprocessedImage;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.Tokenizer;
@@ -221,13 +222,13 @@ final class BenchCommand implements Callable<Integer> {
                     Sampler sampler = new Sampler(m.config().vocabSize(), d.sampling());
                     long t0 = System.nanoTime();
                     PreprocessedImage image = pre.preprocess(ImageLoader.load(png, d.maxImagePixels()));
-                    MultimodalPrompt request = Lfm2Vl.buildPrompt(null, Lfm2Vl.DESCRIBE, List.of(image), tokenizer);
+                    Prompt request = Lfm2Vl.buildPrompt(null, Lfm2Vl.DESCRIBE, List.of(image), tokenizer);
                     if (request.positions() > m.config().contextLength()) {
                         throw new UserError("the caption prompt takes " + request.positions() + " positions; the model holds "
                                 + m.config().contextLength());
                     }
                     Lfm2State st = m.newState(request.positions() + 1);
-                    generator.prefill(st, request.parts(request.embed(v)));
+                    generator.prefill(st, request.encode(v, Listener.NONE));
                     int first = sampler.sample(generator.logits(), 0);
                     ttft[r] = (System.nanoTime() - t0) / 1e6;
                     if (first < 0) {

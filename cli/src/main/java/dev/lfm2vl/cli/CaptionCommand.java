@@ -4,6 +4,7 @@ import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Lfm2Vl;
+import dev.lfm2vl.runtime.Listener;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.VisionModel;
 import java.io.PrintWriter;
@@ -210,7 +211,7 @@ final class CaptionCommand implements Callable<Integer> {
                 bar.starting(image);
                 long t0 = System.nanoTime();
                 boolean[] started = {false};
-                Generator.Listener listener = new Generator.Listener() {
+                Listener listener = new Listener() {
                     @Override
                     public void onToken(int id, String text) {
                         if (!json) {

@@ -6,7 +6,8 @@ import dev.lfm2vl.runtime.Conversation;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
-import dev.lfm2vl.runtime.MultimodalPrompt;
+import dev.lfm2vl.runtime.Listener;
+import dev.lfm2vl.runtime.Prompt;
 import dev.lfm2vl.runtime.PreprocessedImage;
 import dev.lfm2vl.runtime.Tokenizer;
 import dev.lfm2vl.runtime.VisionModel;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -104,7 +104,7 @@ final class ChatCommand implements Callable<Integer> {
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
              VisionModel vm = withImages ? vision.load(pool, model) : null) {
             Tokenizer tokenizer = model.tokenizer();
-            Conversation chat = new Conversation(model, tokenizer, sampling.settings(), options.contextSize(model.config().contextLength(), err), system);
+            Conversation chat = new Conversation(model, vm, tokenizer, sampling.settings(), options.contextSize(model.config().contextLength(), err), system);
             Images images = vm == null ? null : new Images(vm, vision.preprocessor(vm));
             status.clear();
             if (interactive && !quiet) {
@@ -132,7 +132,7 @@ final class ChatCommand implements Callable<Integer> {
                 }
                 cancel.set(false);
                 generating.set(true);
-                Generator.Listener listener = status.clearingBefore(new Generator.Listener() {
+                Listener listener = status.showing(new Listener() {
                     @Override
                     public void onToken(int id, String text) {
                         out.print(text);
@@ -143,39 +143,22 @@ final class ChatCommand implements Callable<Integer> {
                     public boolean cancelled() {
                         return cancel.get();
                     }
-                });
+                }, null);
                 try {
-                    Generator.Result r;
-                    if (images != null && !images.pending.isEmpty()) {
-                        MultimodalPrompt prompt;
-                        try {
-                            prompt = chat.nextPrompt(line, images.pending);
-                        } catch (IllegalArgumentException e) {
-                            err.println("error: " + e.getMessage() + " (the attached images stay attached)");
-                            err.flush();
-                            failed(Main.EXIT_USAGE);
-                            continue;
-                        }
-                        if (prompt.positions() > chat.state().remaining()) {
-                            throw new ContextFullException(chat.state().position() + prompt.positions(), chat.state().capacity());
-                        }
-                        List<List<float[]>> embeddings;
-                        try {
-                            embeddings = ImageConversation.embed(prompt, images.model, status, cancel::get);
-                        } catch (CancellationException e) { // Ctrl-C while encoding: nothing was sent
-                            status.clear();
-                            err.println("(stopped; the attached images stay attached)");
-                            continue;
-                        }
-                        status.show("prefill " + prompt.positions() + " positions...");
-                        r = chat.send(prompt, embeddings, maxTokens, listener);
-                        if (!r.takenBack()) {
-                            images.pending.clear();
-                        }
-                    } else {
-                        MultimodalPrompt prompt = chat.nextPrompt(line, List.of());
-                        status.show("prefill " + prompt.positions() + " positions...");
-                        r = chat.send(prompt, List.of(), maxTokens, listener);
+                    boolean attached = images != null && !images.pending.isEmpty();
+                    Prompt prompt;
+                    try {
+                        prompt = chat.nextPrompt(line, attached ? images.pending : List.of());
+                    } catch (IllegalArgumentException e) {
+                        err.println("error: " + e.getMessage() + (attached ? " (the attached images stay attached)" : ""));
+                        err.flush();
+                        failed(Main.EXIT_USAGE);
+                        continue;
+                    }
+                    // Ctrl-C while the images are encoded or before the first token takes the turn back (nothing sent)
+                    Generator.Result r = chat.send(prompt, maxTokens, listener);
+                    if (attached && !r.takenBack()) {
+                        images.pending.clear();
                     }
                     status.clear();
                     if (r.takenBack()) { // nothing was printed: no line to end

@@ -1,10 +1,9 @@
 package dev.lfm2vl.cli;
 
 import dev.lfm2vl.kernels.Parallel;
-import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.Lfm2Model;
-import dev.lfm2vl.runtime.MultimodalPrompt;
-import dev.lfm2vl.runtime.Tokenizer;
+import dev.lfm2vl.runtime.Listener;
+import dev.lfm2vl.runtime.Prompt;
 import dev.lfm2vl.runtime.VisionModel;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -60,13 +59,12 @@ final class EmbedImageCommand implements Callable<Integer> {
         try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(options.modelPath(), pool);
              VisionModel vm = vision.load(pool, model)) {
             ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength(), err));
-            MultimodalPrompt prompt = conversation.prompt(null, LAYOUT_PROMPT, List.of(image), err);
-            List<List<float[]>> embd = prompt.embed(vm);
+            Prompt prompt = conversation.prompt(null, LAYOUT_PROMPT, List.of(image), err).encode(vm, Listener.NONE);
             int dim = vm.config().projectionDim();
             ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(prompt.imageTokens(), dim), 4))
                     .order(ByteOrder.LITTLE_ENDIAN);
-            for (MultimodalPrompt.ImageChunk c : prompt.imageChunks()) {
-                for (float f : embd.get(c.image()).get(c.entry())) {
+            for (Prompt.Image c : prompt.imageParts()) {
+                for (float f : c.vectors()) {
                     buf.putFloat(f);
                 }
             }

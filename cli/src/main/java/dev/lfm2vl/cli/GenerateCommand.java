@@ -6,7 +6,8 @@ import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Lfm2State;
 import dev.lfm2vl.runtime.Lfm2Vl;
-import dev.lfm2vl.runtime.PromptPart;
+import dev.lfm2vl.runtime.Listener;
+import dev.lfm2vl.runtime.Prompt;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.Tokenizer;
 import dev.lfm2vl.runtime.VisionModel;
@@ -92,12 +93,12 @@ final class GenerateCommand implements Callable<Integer> {
             long loadNanos = System.nanoTime() - t0;
             Tokenizer tokenizer = model.tokenizer();
             int contextSize = options.contextSize(model.config().contextLength(), err);
-            Generator.Listener listener = (id, piece) -> {
+            Listener listener = Listener.onText(piece -> {
                 if (!json) {
                     out.print(piece);
                     out.flush();
                 }
-            };
+            });
             Generator.Result r;
             long encodeNanos = 0;
             if (!images.isEmpty()) {
@@ -138,7 +139,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private Generator.Result generateText(Lfm2Model model, Tokenizer tokenizer, Lfm2State state, Sampler.Settings settings,
-                                          Generator.Listener listener, Status status) {
+                                          Listener listener, Status status) {
         String text;
         if (raw) {
             text = prompt;
@@ -152,10 +153,9 @@ final class GenerateCommand implements Callable<Integer> {
         }
         int[] ids = tokenizer.encode(text, true, !raw);
         Generator generator = new Generator(model, tokenizer);
-        status.show("prefill " + ids.length + " positions...");
         try {
-            return generator.generate(state, List.of(new PromptPart.Tokens(ids)), new Sampler(model.config().vocabSize(), settings),
-                    maxTokens, status.clearingBefore(listener));
+            return generator.generate(state, Prompt.of(ids), new Sampler(model.config().vocabSize(), settings),
+                    maxTokens, status.showing(listener, null));
         } finally {
             status.clear();
         }

@@ -2,11 +2,10 @@ package dev.lfm2vl.cli;
 
 import dev.lfm2vl.loader.GgufFormatException;
 import dev.lfm2vl.runtime.ChatTemplate;
-import dev.lfm2vl.runtime.Generator;
-import dev.lfm2vl.runtime.ImagePlan;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Lfm2Vl;
-import dev.lfm2vl.runtime.MultimodalPrompt;
+import dev.lfm2vl.runtime.Listener;
+import dev.lfm2vl.runtime.Prompt;
 import dev.lfm2vl.runtime.PromptTooLongException;
 import dev.lfm2vl.runtime.Sampler;
 import dev.lfm2vl.runtime.VisionModel;
@@ -15,7 +14,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 /**
  * The image commands' adapter over the runtime API ({@link Lfm2Vl}), with the models loaded once: maps the API's
@@ -57,10 +55,10 @@ final class ImageConversation {
     }
 
     /** The prompt of one user message with {@code images} (markers in {@code user} are honoured, else prepended). */
-    MultimodalPrompt prompt(String system, String user, List<Path> images, PrintWriter err) {
+    Prompt prompt(String system, String user, List<Path> images, PrintWriter err) {
         checkPrompt(system, user, images.size());
         try {
-            return vlm.prompt(system, user, images, progress(err, Status.off()));
+            return vlm.prompt(system, user, images, Status.off().showing(Listener.NONE, options.verbose ? err : null));
         } catch (IOException e) {
             throw new UserError(Main.describe(e));
         }
@@ -68,10 +66,10 @@ final class ImageConversation {
 
     /** Answers {@code user} about {@code images} in a fresh conversation, streaming through {@code listener}. */
     Lfm2Vl.Answer answerTimed(String system, String user, List<Path> images, Sampler.Settings settings, int maxTokens,
-                       Generator.Listener listener, PrintWriter err, Status status) {
+                       Listener listener, PrintWriter err, Status status) {
         checkPrompt(system, user, images.size());
         try {
-            return vlm.answer(system, user, images, settings, maxTokens, status.clearingBefore(listener), progress(err, status));
+            return vlm.answer(system, user, images, settings, maxTokens, status.showing(listener, options.verbose ? err : null));
         } catch (IOException e) { // unreadable image: ImageLoadException
             throw new UserError(Main.describe(e));
         } catch (PromptTooLongException e) {
@@ -79,51 +77,5 @@ final class ImageConversation {
         } finally {
             status.clear();
         }
-    }
-
-    /**
-     * The image vectors of {@code prompt}, showing "encoding image k/N (tile t/T)..." on {@code status}; {@code stop}
-     * is polled between encoder blocks (Ctrl-C), and a true answer ends the encoding with a CancellationException.
-     */
-    static List<List<float[]>> embed(MultimodalPrompt prompt, VisionModel vision, Status status, BooleanSupplier stop) {
-        return prompt.embed(vision, new MultimodalPrompt.EntryListener() {
-            @Override
-            public void encoding(int image, int images, int entry, int entries) {
-                showEncoding(status, image, images, entry, entries);
-            }
-
-            @Override
-            public boolean cancelled() {
-                return stop.getAsBoolean();
-            }
-        });
-    }
-
-    private static void showEncoding(Status status, int image, int images, int entry, int entries) {
-        status.show("encoding image " + image + "/" + images + " (tile " + entry + "/" + entries + ")...");
-    }
-
-    /** --verbose plans on {@code err}; encoding and prefill on the status line. */
-    private Lfm2Vl.Progress progress(PrintWriter err, Status status) {
-        return new Lfm2Vl.Progress() {
-            @Override
-            public void planned(Path image, ImagePlan plan) {
-                if (options.verbose) {
-                    status.clear();
-                    err.println("image " + image + ": " + plan.describe());
-                    err.flush();
-                }
-            }
-
-            @Override
-            public void encoding(int image, int images, int entry, int entries) {
-                showEncoding(status, image, images, entry, entries);
-            }
-
-            @Override
-            public void prefill(int positions) {
-                status.show("prefill " + positions + " positions...");
-            }
-        };
     }
 }

@@ -1,8 +1,10 @@
 package dev.lfm2vl.cli;
 
-import dev.lfm2vl.runtime.Generator;
+import dev.lfm2vl.runtime.ImagePlan;
+import dev.lfm2vl.runtime.Listener;
 import java.io.Console;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 
 /**
  * A one-line status on stderr for long work ("loading model...", "encoding image 1/2 (tile 3/7)...", "prefill 812
@@ -84,27 +86,50 @@ final class Status {
         }
     }
 
-    /** {@code listener}, clearing the status before the first token is passed on. */
-    Generator.Listener clearingBefore(Generator.Listener listener) {
-        if (!enabled) {
-            return listener;
-        }
-        return new Generator.Listener() {
+    /**
+     * {@code answer} with the request's stages shown on the status line ("encoding image 1/2 (tile 3/7)...",
+     * "prefill 812 positions... 40%"), cleared before the first token is passed on. With {@code plans} not null,
+     * each image's plan is printed there ({@code --verbose}).
+     */
+    Listener showing(Listener answer, PrintWriter plans) {
+        return new Listener() {
             @Override
-            public void onToken(int id, String text) {
-                clear();
-                listener.onToken(id, text);
+            public void planned(Path image, ImagePlan plan) {
+                if (plans != null) {
+                    clear();
+                    plans.println("image " + image + ": " + plan.describe());
+                    plans.flush();
+                }
+                answer.planned(image, plan);
             }
 
             @Override
-            public boolean cancelled() {
-                return listener.cancelled();
+            public void encoding(int image, int images, int entry, int entries) {
+                show("encoding image " + image + "/" + images + " (tile " + entry + "/" + entries + ")...");
+                answer.encoding(image, images, entry, entries);
+            }
+
+            @Override
+            public void prefill(int positions) {
+                show("prefill " + positions + " positions...");
+                answer.prefill(positions);
             }
 
             @Override
             public void prefilling(int done, int total) {
                 progress(done, total);
-                listener.prefilling(done, total);
+                answer.prefilling(done, total);
+            }
+
+            @Override
+            public void onToken(int id, String text) {
+                clear();
+                answer.onToken(id, text);
+            }
+
+            @Override
+            public boolean cancelled() {
+                return answer.cancelled();
             }
         };
     }

@@ -2,6 +2,7 @@ package dev.lfm2vl.runtime;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 
 /**
  * A multi-turn chat whose earlier turns stay in the KV cache: each new user message is rendered as a
@@ -9,6 +10,7 @@ import java.util.List;
  */
 public final class Conversation {
     private final Lfm2Model model;
+    private final VisionModel vision;
     private final Tokenizer tokenizer;
     private final Generator generator;
     private final Sampler sampler;
@@ -18,8 +20,10 @@ public final class Conversation {
     private boolean openAnswer;
     private int turns;
 
-    public Conversation(Lfm2Model model, Tokenizer tokenizer, Sampler.Settings sampling, int contextSize, String system) {
+    /** A conversation on {@code model}; {@code vision} encodes the turns' images (null for text only). */
+    public Conversation(Lfm2Model model, VisionModel vision, Tokenizer tokenizer, Sampler.Settings sampling, int contextSize, String system) {
         this.model = model;
+        this.vision = vision;
         this.tokenizer = tokenizer;
         this.generator = new Generator(model, tokenizer);
         this.sampler = new Sampler(model.config().vocabSize(), sampling);
@@ -50,14 +54,14 @@ public final class Conversation {
     }
 
     /**
-     * The prompt of a new user turn with pre-processed images, laid out as in the reference ({@link MultimodalPrompt#build}
-     * on the turn's template pieces: the whole first turn with BOS, later turns as a continuation without). No model
-     * work is done; {@link #send(MultimodalPrompt, List, int, Generator.Listener)} feeds it. Valid until the
-     * conversation changes (a turn is sent, or it is reset).
+     * The prompt of a new user turn with pre-processed images, laid out as in the reference ({@link Prompt#build} on
+     * the turn's template pieces: the whole first turn with BOS, later turns as a continuation without). No model
+     * work is done; {@link #send(Prompt, int, Listener)} feeds it. Valid until the conversation changes (a turn is
+     * sent, or it is reset).
      *
      * @throws IllegalArgumentException if the message's media markers do not match the images
      */
-    public MultimodalPrompt nextPrompt(String text, List<PreprocessedImage> images) {
+    public Prompt nextPrompt(String text, List<PreprocessedImage> images) {
         List<ChatTemplate.Piece> pieces = new ArrayList<>(turnPieces(ChatTemplate.Message.user(text, images.size())));
         if (turns > 0) {
             String prefix = continuationPrefix();
@@ -67,7 +71,7 @@ public final class Conversation {
                 pieces.add(0, new ChatTemplate.Text(prefix));
             }
         }
-        return MultimodalPrompt.build(pieces, tokenizer, images, turns == 0);
+        return Prompt.build(pieces, tokenizer, images, turns == 0);
     }
 
     /** The template pieces of a user turn: the whole first turn (with the system message), later ones as a continuation. */
@@ -89,35 +93,37 @@ public final class Conversation {
     }
 
     /**
-     * Sends a turn built by {@link #nextPrompt} with its image vectors ({@link MultimodalPrompt#embed}) and streams
-     * the answer; earlier turns stay in the KV cache. A stop before the first token ({@link Generator.Result#takenBack()})
-     * leaves the conversation as it was, so the same turn can be sent again.
+     * Sends a turn built by {@link #nextPrompt}, encoding its images first if they are not yet (stages and
+     * cancellation go through {@code listener}), and streams the answer; earlier turns stay in the KV cache. A stop
+     * before the first token ({@link Generator.Result#takenBack()}) leaves the conversation as it was, so the same
+     * turn can be sent again.
      *
      * @throws ContextFullException if the prompt does not fit in what is left of the context
      */
-    public Generator.Result send(MultimodalPrompt prompt, List<List<float[]>> embeddings, int maxTokens, Generator.Listener listener) {
+    public Generator.Result send(Prompt prompt, int maxTokens, Listener listener) {
         if (prompt.positions() > state.remaining()) {
             throw new ContextFullException(state.position() + prompt.positions(), state.capacity());
         }
-        return recorded(generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, listener));
+        Prompt encoded;
+        try {
+            encoded = prompt.encode(vision, listener);
+        } catch (CancellationException e) { // stopped while encoding: nothing was fed to the model
+            return Generator.Result.cancelledBefore(prompt.positions());
+        }
+        return recorded(generator.generate(state, encoded, sampler, maxTokens, listener));
     }
 
     /**
-     * Sends a user message with pre-processed images (encoded here by {@code vision}; null when there are none) and
-     * streams the answer. The images go where the message has media markers, else before its text.
+     * Sends a user message with pre-processed images and streams the answer. The images go where the message has
+     * media markers, else before its text.
      */
-    public Generator.Result send(String text, List<PreprocessedImage> images, VisionModel vision, int maxTokens,
-                                 Generator.Listener listener) {
-        MultimodalPrompt prompt = nextPrompt(text, images);
-        if (prompt.positions() > state.remaining()) {
-            throw new ContextFullException(state.position() + prompt.positions(), state.capacity());
-        }
-        return send(prompt, images.isEmpty() ? List.of() : prompt.embed(vision), maxTokens, listener);
+    public Generator.Result send(String text, List<PreprocessedImage> images, int maxTokens, Listener listener) {
+        return send(nextPrompt(text, images), maxTokens, listener);
     }
 
-    /** Sends a text-only user message and streams the answer (the turn of {@link #nextPrompt} without images). */
-    public Generator.Result send(String text, int maxTokens, Generator.Listener listener) {
-        return send(text, List.of(), null, maxTokens, listener);
+    /** Sends a text-only user message and streams the answer. */
+    public Generator.Result send(String text, int maxTokens, Listener listener) {
+        return send(text, List.of(), maxTokens, listener);
     }
 
     /** Counts a sent turn; a turn stopped before its first token was taken back and leaves the conversation as it was. */

@@ -15,20 +15,6 @@ public final class Generator {
     /** Why generation stopped. */
     public enum StopReason { END_OF_GENERATION, TOKEN_LIMIT, CONTEXT_FULL, CANCELLED }
 
-    /** Receives the answer as it is generated. */
-    public interface Listener {
-        /** A generated token and the text it completed (may be empty, e.g. half of a UTF-8 character). */
-        void onToken(int id, String text);
-
-        /** Polled before each layer of the prefill and before each token; return true to stop (Ctrl-C). */
-        default boolean cancelled() {
-            return false;
-        }
-
-        /** Called before each layer of each prefill batch: {@code done} of {@code total} such steps are finished. */
-        default void prefilling(int done, int total) {}
-    }
-
     /** What one call produced, with timings in nanoseconds. */
     public record Result(int promptPositions, int[] tokens, String text, StopReason stopReason, long prefillNanos, long decodeNanos) {
         public double prefillTokensPerSecond() {
@@ -37,6 +23,11 @@ public final class Generator {
 
         public double decodeTokensPerSecond() {
             return decodeNanos == 0 || tokens.length < 2 ? 0 : (tokens.length - 1) * 1e9 / decodeNanos;
+        }
+
+        /** A request stopped before anything was fed (e.g. while its images were encoded). */
+        public static Result cancelledBefore(int promptPositions) {
+            return new Result(promptPositions, new int[0], "", StopReason.CANCELLED, 0, 0);
         }
 
         /** Stopped before the first token: the prompt was taken back, the state is as it was before the call. */
@@ -61,28 +52,29 @@ public final class Generator {
         return logits;
     }
 
-    /** Feeds the prompt parts at the state's position; leaves the last position's logits in {@link #logits()}. */
-    public void prefill(Lfm2State state, List<PromptPart> prompt) {
+    /** Feeds an encoded prompt at the state's position; leaves the last position's logits in {@link #logits()}. */
+    public void prefill(Lfm2State state, Prompt prompt) {
         prefill(state, prompt, () -> false);
     }
 
     /**
-     * As {@link #prefill(Lfm2State, List)}, polling {@code stop} before each layer; a true answer ends it with a
+     * As {@link #prefill(Lfm2State, Prompt)}, polling {@code stop} before each layer; a true answer ends it with a
      * {@link java.util.concurrent.CancellationException} and the state partly advanced (see {@link #generate}).
      */
-    private void prefill(Lfm2State state, List<PromptPart> prompt, BooleanSupplier stop) {
-        int needed = 0;
-        for (PromptPart p : prompt) {
-            needed += p.positions();
+    private void prefill(Lfm2State state, Prompt prompt, BooleanSupplier stop) {
+        if (!prompt.encoded()) {
+            throw new IllegalStateException("the prompt's images are not encoded: Prompt.encode first");
         }
+        int needed = prompt.positions();
         if (needed > state.remaining()) {
             throw new ContextFullException(state.position() + needed, state.capacity());
         }
-        for (int i = 0; i < prompt.size(); i++) {
-            float[] out = i == prompt.size() - 1 ? logits : null;
-            switch (prompt.get(i)) {
-                case PromptPart.Tokens t -> model.forward(state, t.ids(), 0, t.ids().length, out, stop);
-                case PromptPart.Embeddings e -> model.forwardEmbeddings(state, e.data(), 0, e.rows(), out, stop);
+        List<Prompt.Part> parts = prompt.parts();
+        for (int i = 0; i < parts.size(); i++) {
+            float[] out = i == parts.size() - 1 ? logits : null;
+            switch (parts.get(i)) {
+                case Prompt.Tokens t -> model.forward(state, t.ids(), 0, t.ids().length, out, stop);
+                case Prompt.Image img -> model.forwardEmbeddings(state, img.vectors(), 0, img.positions(), out, stop);
             }
         }
     }
@@ -94,16 +86,16 @@ public final class Generator {
      * stop before the first token takes the prompt back: the result is {@link StopReason#CANCELLED} with no tokens
      * and the state is as it was before the call (a chat turn stopped there was never sent).
      */
-    public Result generate(Lfm2State state, List<PromptPart> prompt, Sampler sampler, int maxTokens, Listener listener) {
+    public Result generate(Lfm2State state, Prompt prompt, Sampler sampler, int maxTokens, Listener listener) {
         long t0 = System.nanoTime();
-        int promptPositions = 0;
+        int promptPositions = prompt.positions();
         int steps = 0;
-        for (PromptPart p : prompt) {
-            promptPositions += p.positions();
+        for (Prompt.Part p : prompt.parts()) {
             steps += model.layerSteps(state, p.positions());
         }
         int total = steps;
         int[] done = {0};
+        listener.prefill(promptPositions);
         state.mark();
         try {
             prefill(state, prompt, () -> {

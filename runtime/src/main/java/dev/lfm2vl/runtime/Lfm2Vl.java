@@ -110,20 +110,6 @@ public final class Lfm2Vl implements AutoCloseable {
     /** Whether {@link #close()} closes the models and the pool (false for {@link #of}). */
     private final boolean ownsModels;
 
-    /** Observes the stages of a request, e.g. for a progress display. Every method is optional. */
-    public interface Progress {
-        Progress NONE = new Progress() {};
-
-        /** An image was read and planned: its resize, tile grid and token count (before it is encoded). */
-        default void planned(Path image, ImagePlan plan) {}
-
-        /** Encoding entry {@code entry} of {@code entries} (tiles, then the thumbnail) of image {@code image} of {@code images}, 1-based. */
-        default void encoding(int image, int images, int entry, int entries) {}
-
-        /** The prompt's {@code positions} (text and image vectors) are about to be fed. */
-        default void prefill(int positions) {}
-    }
-
     /** One answer, with the prompt's image tokens and the time spent reading, pre-processing and encoding its images. */
     public record Answer(Generator.Result result, int imageTokens, long encodeNanos) {}
 
@@ -195,24 +181,19 @@ public final class Lfm2Vl implements AutoCloseable {
      * the answer to {@code onText}. The images go where the prompt has {@code <__media__>} markers, else before it.
      */
     public Generator.Result ask(String prompt, List<Path> images, Consumer<String> onText) throws IOException {
-        return ask(prompt, images, new Generator.Listener() {
-            @Override
-            public void onToken(int id, String piece) {
-                onText.accept(piece);
-            }
-        });
+        return ask(prompt, images, Listener.onText(onText));
     }
 
-    /** As {@link #ask(String, List, Consumer)}, with a listener that can also cancel. */
-    public Generator.Result ask(String prompt, List<Path> images, Generator.Listener listener) throws IOException {
-        return answer(options.system(), prompt, images, options.sampling(), options.maxTokens(), listener, Progress.NONE).result();
+    /** As {@link #ask(String, List, Consumer)}, with a listener that sees every stage and can cancel. */
+    public Generator.Result ask(String prompt, List<Path> images, Listener listener) throws IOException {
+        return answer(options.system(), prompt, images, options.sampling(), options.maxTokens(), listener).result();
     }
 
     /**
      * The full request: {@code user} (after an optional {@code system} message) about {@code images}, answered in a
-     * fresh conversation with the given sampling and length, streamed to {@code listener}, stages reported to
-     * {@code progress}. {@code listener.cancelled()} is polled while the images are encoded (between encoder blocks),
-     * during the prefill (between layers) and before each token: a stop before the first token returns a
+     * fresh conversation with the given sampling and length, its stages and answer reported to {@code listener}.
+     * {@code listener.cancelled()} is polled while the images are encoded (between encoder blocks), during the
+     * prefill (between layers) and before each token: a stop before the first token returns a
      * {@link Generator.StopReason#CANCELLED} result with no tokens.
      *
      * @throws PromptTooLongException   if the prompt does not fit the context
@@ -220,35 +201,22 @@ public final class Lfm2Vl implements AutoCloseable {
      * @throws ImageLoadException       if an image cannot be read
      */
     public Answer answer(String system, String user, List<Path> images, Sampler.Settings sampling, int maxTokens,
-            Generator.Listener listener, Progress progress) throws IOException {
+            Listener listener) throws IOException {
         long t0 = System.nanoTime();
-        MultimodalPrompt request = prompt(system, user, images, progress);
+        Prompt request = prompt(system, user, images, listener);
         if (request.positions() > state.capacity()) {
             throw new PromptTooLongException(request.positions(), request.imageTokens(), state.capacity(),
                     request.images().stream().map(PreprocessedImage::plan).toList());
         }
-        List<List<float[]>> embeddings;
+        Prompt encoded;
         try {
-            embeddings = images.isEmpty() ? List.of() : request.embed(vision, new MultimodalPrompt.EntryListener() {
-                @Override
-                public void encoding(int image, int imageCount, int entry, int entries) {
-                    progress.encoding(image, imageCount, entry, entries);
-                }
-
-                @Override
-                public boolean cancelled() {
-                    return listener.cancelled();
-                }
-            });
+            encoded = request.encode(vision, listener);
         } catch (CancellationException e) { // stopped while encoding: nothing was fed to the model
-            Generator.Result stopped = new Generator.Result(request.positions(), new int[0], "", Generator.StopReason.CANCELLED, 0, 0);
-            return new Answer(stopped, request.imageTokens(), System.nanoTime() - t0);
+            return new Answer(Generator.Result.cancelledBefore(request.positions()), request.imageTokens(), System.nanoTime() - t0);
         }
         long encodeNanos = System.nanoTime() - t0;
         state.reset();
-        progress.prefill(request.positions());
-        Generator.Result r = generator.generate(state, request.parts(embeddings), new Sampler(text.config().vocabSize(), sampling),
-                maxTokens, listener);
+        Generator.Result r = generator.generate(state, encoded, new Sampler(text.config().vocabSize(), sampling), maxTokens, listener);
         return new Answer(r, request.imageTokens(), encodeNanos);
     }
 
@@ -270,19 +238,19 @@ public final class Lfm2Vl implements AutoCloseable {
     }
 
     /** The tokenized, pre-processed prompt of a request (no model work yet): positions, image tokens, layout. */
-    public MultimodalPrompt prompt(String prompt, List<Path> images) throws IOException {
-        return prompt(options.system(), prompt, images, Progress.NONE);
+    public Prompt prompt(String prompt, List<Path> images) throws IOException {
+        return prompt(options.system(), prompt, images, Listener.NONE);
     }
 
-    /** As {@link #prompt(String, List)} with an explicit system message, reporting each image's plan. */
-    public MultimodalPrompt prompt(String system, String user, List<Path> images, Progress progress) throws IOException {
+    /** As {@link #prompt(String, List)} with an explicit system message, reporting each image's plan to {@code listener}. */
+    public Prompt prompt(String system, String user, List<Path> images, Listener listener) throws IOException {
         if (!images.isEmpty() && vision == null) {
             throw new IllegalStateException("images need a vision projector: load with an mmproj");
         }
         List<PreprocessedImage> pre = new ArrayList<>(images.size());
         for (Path p : images) {
             RgbImage rgb = ImageLoader.load(p, options.maxImagePixels());
-            progress.planned(p, preprocessor.plan(rgb.width(), rgb.height()));
+            listener.planned(p, preprocessor.plan(rgb.width(), rgb.height()));
             pre.add(preprocess(p, rgb));
         }
         return buildPrompt(system, user, pre, tokenizer);
@@ -296,21 +264,21 @@ public final class Lfm2Vl implements AutoCloseable {
      *
      * @throws IllegalArgumentException if the markers do not match the images, or a marker token is missing
      */
-    public static MultimodalPrompt buildPrompt(String system, String user, List<PreprocessedImage> images, Tokenizer tokenizer) {
+    public static Prompt buildPrompt(String system, String user, List<PreprocessedImage> images, Tokenizer tokenizer) {
         List<ChatTemplate.Message> messages = new ArrayList<>();
         if (system != null) {
             messages.add(ChatTemplate.Message.system(system));
         }
         messages.add(ChatTemplate.Message.user(user, images.size()));
-        return MultimodalPrompt.build(ChatTemplate.pieces(messages, true), tokenizer, images, true);
+        return Prompt.build(ChatTemplate.pieces(messages, true), tokenizer, images, true);
     }
 
     /**
-     * A multi-turn chat on this model (its own KV cache). Turns with images: {@link Conversation#send(String, List,
-     * VisionModel, int, Generator.Listener)} with {@link #preprocess} and {@link #visionModel()}.
+     * A multi-turn chat on this model (its own KV cache); turns with images take {@link #preprocess pre-processed}
+     * images, which the conversation encodes with this model's vision tower.
      */
     public Conversation newConversation() {
-        return new Conversation(text, tokenizer, options.sampling(), state.capacity(), options.system());
+        return new Conversation(text, vision, tokenizer, options.sampling(), state.capacity(), options.system());
     }
 
     public Options options() {

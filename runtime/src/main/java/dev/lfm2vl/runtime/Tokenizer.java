@@ -486,6 +486,14 @@ public final class Tokenizer {
             n += vs.length;
         }
 
+        int size() {
+            return n;
+        }
+
+        void clear() {
+            n = 0;
+        }
+
         int[] toArray() {
             return Arrays.copyOf(a, n);
         }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class ConversationTest {
 
-    private static final Generator.Listener QUIET = (id, text) -> {};
+    private static final Listener QUIET = Listener.NONE;
 
     private static int[] concat(List<int[]> parts) {
         int n = 0;
@@ -29,10 +29,10 @@ class ConversationTest {
         return out;
     }
 
-    private static int[] tokensOf(List<PromptPart> parts) {
+    private static int[] tokensOf(Prompt prompt) {
         List<int[]> ids = new ArrayList<>();
-        for (PromptPart p : parts) {
-            ids.add(((PromptPart.Tokens) p).ids());
+        for (Prompt.Part p : prompt.parts()) {
+            ids.add(((Prompt.Tokens) p).ids());
         }
         return concat(ids);
     }
@@ -41,11 +41,11 @@ class ConversationTest {
     void laterTurnsContinueFromTheCacheExactlyAsIfTheWholeConversationWereFedAgain() throws IOException {
         try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("F32"), Parallel.create(2))) {
             Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
-            Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 2048, "Be brief.");
-            int[] turn1Prompt = tokensOf(chat.nextPrompt("Hello there", List.of()).parts(List.of()));
+            Conversation chat = new Conversation(m, null, tok, Sampler.Settings.greedy(), 2048, "Be brief.");
+            int[] turn1Prompt = tokensOf(chat.nextPrompt("Hello there", List.of()));
             assertEquals(tok.bosId(), turn1Prompt[0], "exactly one BOS, first");
             Generator.Result r1 = chat.send("Hello there", 6, QUIET);
-            int[] turn2Prompt = tokensOf(chat.nextPrompt("And now?", List.of()).parts(List.of()));
+            int[] turn2Prompt = tokensOf(chat.nextPrompt("And now?", List.of()));
             assertTrue(turn2Prompt[0] != tok.bosId(), "no BOS in a continuation");
             Generator.Result r2 = chat.send("And now?", 6, QUIET);
             assertEquals(turn1Prompt.length + r1.tokens().length + turn2Prompt.length + r2.tokens().length, chat.state().position(),
@@ -55,7 +55,7 @@ class ConversationTest {
             int[] history = concat(List.of(turn1Prompt, r1.tokens(), turn2Prompt));
             Lfm2State fresh = m.newState(2048);
             Generator g = new Generator(m, tok);
-            Generator.Result again = g.generate(fresh, List.of(new PromptPart.Tokens(history)), new Sampler(m.config().vocabSize(),
+            Generator.Result again = g.generate(fresh, Prompt.of(history), new Sampler(m.config().vocabSize(),
                     Sampler.Settings.greedy()), 6, QUIET);
             assertArrayEquals(again.tokens(), r2.tokens());
 
@@ -69,7 +69,7 @@ class ConversationTest {
     void resetStartsOverWithTheSystemMessage() throws IOException {
         try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q8_0"), Parallel.sequential())) {
             Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
-            Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
+            Conversation chat = new Conversation(m, null, tok, Sampler.Settings.greedy(), 512, null);
             Generator.Result a = chat.send("Hi", 4, QUIET);
             chat.send("More", 4, QUIET);
             chat.reset();
@@ -77,15 +77,15 @@ class ConversationTest {
             Generator.Result b = chat.send("Hi", 4, QUIET);
             assertArrayEquals(a.tokens(), b.tokens());
             chat.setSystem("You are terse.");
-            String first = tok.decode(tokensOf(chat.nextPrompt("Hi", List.of()).parts(List.of())), true);
+            String first = tok.decode(tokensOf(chat.nextPrompt("Hi", List.of())), true);
             assertTrue(first.startsWith("<|startoftext|><|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi"), first);
         }
     }
 
-    private static String describe(MultimodalPrompt prompt) {
+    private static String describe(Prompt prompt) {
         StringBuilder b = new StringBuilder();
-        for (MultimodalPrompt.Chunk c : prompt.chunks()) {
-            b.append(c instanceof MultimodalPrompt.TextChunk t ? java.util.Arrays.toString(t.tokens()) : c.toString()).append('|');
+        for (Prompt.Part p : prompt.parts()) {
+            b.append(p instanceof Prompt.Tokens t ? java.util.Arrays.toString(t.ids()) : p.toString()).append('|');
         }
         return b.toString();
     }
@@ -102,17 +102,15 @@ class ConversationTest {
             assertEquals(describe(Lfm2Vl.buildPrompt(null, "What is this?", List.of(image), tok)),
                     describe(chat.nextPrompt("What is this?", List.of(image))));
 
-            int[] turn1 = tokensOf(chat.nextPrompt("Hi", List.of()).parts(List.of()));
+            int[] turn1 = tokensOf(chat.nextPrompt("Hi", List.of()));
             Generator.Result r1 = chat.send("Hi", 5, QUIET);
-            MultimodalPrompt turn2 = chat.nextPrompt("What is this?", List.of(image));
-            assertTrue(((MultimodalPrompt.TextChunk) turn2.chunks().get(0)).tokens()[0] != tok.bosId(), "no BOS in a continuation");
-            Generator.Result r2 = chat.send("What is this?", List.of(image), vlm.visionModel(), 6, QUIET);
+            Prompt turn2 = chat.nextPrompt("What is this?", List.of(image));
+            assertTrue(((Prompt.Tokens) turn2.parts().get(0)).ids()[0] != tok.bosId(), "no BOS in a continuation");
+            Generator.Result r2 = chat.send("What is this?", List.of(image), 6, QUIET);
             assertEquals(turn1.length + r1.tokens().length + turn2.positions() + r2.tokens().length, chat.state().position(),
                     "only the new turn was fed");
 
-            List<PromptPart> history = new ArrayList<>();
-            history.add(new PromptPart.Tokens(concat(List.of(turn1, r1.tokens()))));
-            history.addAll(turn2.parts(turn2.embed(vlm.visionModel())));
+            Prompt history = Prompt.of(concat(List.of(turn1, r1.tokens()))).then(turn2.encode(vlm.visionModel(), Listener.NONE));
             Lfm2State fresh = vlm.textModel().newState(1024);
             Generator.Result again = new Generator(vlm.textModel(), tok).generate(fresh, history,
                     new Sampler(vlm.textModel().config().vocabSize(), Sampler.Settings.greedy()), 6, QUIET);
@@ -124,19 +122,16 @@ class ConversationTest {
     void aTurnStoppedBeforeItsFirstTokenWasNeverSentAndCanBeSentAgain() throws IOException {
         try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q4_0"), Parallel.create(2))) {
             Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
-            Conversation plain = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
+            Conversation plain = new Conversation(m, null, tok, Sampler.Settings.greedy(), 512, null);
             plain.send("Hi", 4, QUIET);
             Generator.Result expected = plain.send("Tell me more", 5, QUIET);
 
-            Conversation chat = new Conversation(m, tok, Sampler.Settings.greedy(), 512, null);
+            Conversation chat = new Conversation(m, null, tok, Sampler.Settings.greedy(), 512, null);
             chat.send("Hi", 4, QUIET);
             int position = chat.state().position();
             int[] polls = {0};
             int layers = m.config().layers();
-            Generator.Result stopped = chat.send("Tell me more", 5, new Generator.Listener() {
-                @Override
-                public void onToken(int id, String text) {}
-
+            Generator.Result stopped = chat.send("Tell me more", 5, new Listener() {
                 @Override
                 public boolean cancelled() {
                     return ++polls[0] >= layers; // before the last layer of the prefill

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class GeneratorTest {
 
     /** A listener that answers "stop" from its {@code stopAt}-th poll on, counting polls and tokens. */
-    private static final class StopAt implements Generator.Listener {
+    private static final class StopAt implements Listener {
         final int stopAt;
         int polls;
         int tokens;
@@ -34,8 +34,8 @@ class GeneratorTest {
         }
     }
 
-    private static List<PromptPart> prompt(Tokenizer tok, String text, boolean bos) {
-        return List.of(new PromptPart.Tokens(tok.encode(text, bos, true)));
+    private static Prompt prompt(Tokenizer tok, String text, boolean bos) {
+        return Prompt.of(tok.encode(text, bos, true));
     }
 
     private static Sampler greedy(Lfm2Model m) {
@@ -48,8 +48,8 @@ class GeneratorTest {
             Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
             Generator g = new Generator(m, tok);
             int layers = m.config().layers();
-            List<PromptPart> first = prompt(tok, "The first message", true);
-            List<PromptPart> second = prompt(tok, " and a second one that is longer", false);
+            Prompt first = prompt(tok, "The first message", true);
+            Prompt second = prompt(tok, " and a second one that is longer", false);
 
             // Reference: both prompts, never stopped.
             Lfm2State plain = m.newState(256);
@@ -112,17 +112,13 @@ class GeneratorTest {
             Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
             int layers = m.config().layers();
             List<int[]> calls = new java.util.ArrayList<>();
-            Generator.Listener listener = new Generator.Listener() {
-                @Override
-                public void onToken(int id, String text) {}
-
+            Listener listener = new Listener() {
                 @Override
                 public void prefilling(int done, int total) {
                     calls.add(new int[] {done, total});
                 }
             };
-            List<PromptPart> twoParts = List.of(new PromptPart.Tokens(tok.encode("Hello", true, true)),
-                    new PromptPart.Tokens(tok.encode(" there", false, true)));
+            Prompt twoParts = Prompt.of(tok.encode("Hello", true, true)).then(Prompt.of(tok.encode(" there", false, true)));
             new Generator(m, tok).generate(m.newState(64), twoParts, greedy(m), 2, listener);
             assertEquals(2 * layers, calls.size(), "one step per layer per part (each part is one batch)");
             for (int i = 0; i < calls.size(); i++) {

@@ -38,12 +38,12 @@ class Lfm2VlTest {
     @Test
     void hfModeUsesTheTrainedLayoutWithoutTheThumbnailMarker() throws IOException {
         try (Lfm2Vl vlm = Lfm2Vl.load(Fixtures.textModel("Q4_0"), Fixtures.mmproj("F16"), greedy(4))) {
-            MultimodalPrompt p = vlm.prompt(Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")));
+            Prompt p = vlm.prompt(Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")));
             assertEquals(96, p.imageTokens());
             int thumbnail = vlm.tokenizer().tokenId("<|img_thumbnail|>");
-            for (MultimodalPrompt.Chunk c : p.chunks()) {
-                if (c instanceof MultimodalPrompt.TextChunk t) {
-                    for (int id : t.tokens()) {
+            for (Prompt.Part c : p.parts()) {
+                if (c instanceof Prompt.Tokens t) {
+                    for (int id : t.ids()) {
                         assertTrue(id != thumbnail, "HF single-image layout has no thumbnail marker");
                     }
                 }
@@ -72,7 +72,7 @@ class Lfm2VlTest {
             Lfm2Vl.Answer a;
             try (Lfm2Vl vlm = Lfm2Vl.of(text, vision, greedy(3))) {
                 a = vlm.answer(null, Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")), Sampler.Settings.greedy(), 3,
-                        (id, piece) -> {}, new Lfm2Vl.Progress() {
+                        new Listener() {
                             @Override
                             public void planned(java.nio.file.Path image, ImagePlan plan) {
                                 stages.add("planned " + plan.totalImageTokens());
@@ -106,10 +106,15 @@ class Lfm2VlTest {
             int[] polls = {0};
             List<String> stages = new java.util.ArrayList<>();
             // poll 1: before the entry; poll 2: before encoder block 0; poll 3 (before block 1) stops
-            Generator.Listener stopOnThirdPoll = new Generator.Listener() {
+            Listener stopOnThirdPoll = new Listener() {
                 @Override
                 public void onToken(int id, String text) {
                     stages.add("token");
+                }
+
+                @Override
+                public void prefill(int positions) {
+                    stages.add("prefill");
                 }
 
                 @Override
@@ -118,12 +123,7 @@ class Lfm2VlTest {
                 }
             };
             Lfm2Vl.Answer a = vlm.answer(null, Lfm2Vl.DESCRIBE, List.of(Fixtures.file("images/img_256x384.png")),
-                    Sampler.Settings.greedy(), 3, stopOnThirdPoll, new Lfm2Vl.Progress() {
-                        @Override
-                        public void prefill(int positions) {
-                            stages.add("prefill");
-                        }
-                    });
+                    Sampler.Settings.greedy(), 3, stopOnThirdPoll);
             assertEquals(Generator.StopReason.CANCELLED, a.result().stopReason());
             assertEquals(0, a.result().tokens().length);
             assertEquals(3, polls[0], "stopped at the first poll that answered true");

@@ -55,7 +55,8 @@ class VisionParityTest {
     /** Per tag: the prompt and its image vectors, computed once and shared by both tests. */
     private static final Map<String, Encoded> ENCODED = new HashMap<>();
 
-    private record Encoded(MultimodalPrompt prompt, List<List<float[]>> embeddings) {}
+    /** The prompt before and after encoding (the same parts, the image ones with their vectors). */
+    private record Encoded(Prompt prompt, Prompt encoded) {}
 
     @BeforeAll
     static void startPool() {
@@ -86,8 +87,8 @@ class VisionParityTest {
         if (e == null) {
             VisionModel vision = vision(json);
             PreprocessedImage img = new ImagePreprocessor(VisionFixtures.options(vision, json)).preprocess(ImageLoader.load(VisionFixtures.image(json)));
-            MultimodalPrompt prompt = MultimodalPrompt.build(MultimodalPromptTest.describePrompt(1), tokenizer, List.of(img), true);
-            e = new Encoded(prompt, prompt.embed(vision));
+            Prompt prompt = Prompt.build(PromptTest.describePrompt(1), tokenizer, List.of(img), true);
+            e = new Encoded(prompt, prompt.encode(vision, Listener.NONE));
             ENCODED.put(tag, e);
         }
         return e;
@@ -117,21 +118,21 @@ class VisionParityTest {
         assertEquals(want.length, enc.prompt().imageTokens() * dim, "embedding rows");
         int row = 0;
         double max = 0;
-        for (MultimodalPrompt.ImageChunk c : enc.prompt().imageChunks()) {
-            float[] got = enc.embeddings().get(c.image()).get(c.entry());
-            assertEquals(c.nTokens() * dim, got.length);
+        for (Prompt.Image c : enc.encoded().imageParts()) {
+            float[] got = c.vectors();
+            assertEquals(c.positions() * dim, got.length);
             max = Math.max(max, VisionFixtures.maxAbs(got, 0, want, row * dim, got.length));
-            row += c.nTokens();
+            row += c.positions();
         }
         // the same with llama.cpp's F16-table GELU
         VisionModel vm = vision(json).withNumerics(new LlamaCppNumerics());
         double maxTable = 0;
         try {
             row = 0;
-            for (MultimodalPrompt.ImageChunk c : enc.prompt().imageChunks()) {
-                float[] got = vm.embed(enc.prompt().images().get(c.image()).entries().get(c.entry()));
+            for (Prompt.Image c : enc.prompt().imageParts()) {
+                float[] got = vm.embed(c.entry());
                 maxTable = Math.max(maxTable, VisionFixtures.maxAbs(got, 0, want, row * dim, got.length));
-                row += c.nTokens();
+                row += c.positions();
             }
         } finally {
             vm.withNumerics(VisionNumerics.EXACT);
@@ -155,11 +156,10 @@ class VisionParityTest {
             vision(json).checkCompatible(text);
             Tokenizer tokenizer = Tokenizer.fromGguf(text.gguf().metadata());
             Encoded enc = encoded(tag, json, tokenizer);
-            MultimodalPrompt prompt = enc.prompt();
-            List<PromptPart> parts = prompt.parts(enc.embeddings());
+            Prompt prompt = enc.encoded();
             Lfm2State state = text.newState(prompt.positions() + wantIds.length + 1);
             Generator gen = new Generator(text, tokenizer);
-            gen.prefill(state, parts);
+            gen.prefill(state, prompt);
             int vocab = text.config().vocabSize();
             double tol = tolerance((String) json.get("text_model"));
             double max = 0;

@@ -2,8 +2,11 @@ package dev.lfm2vl.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.loader.Fixtures;
@@ -20,7 +23,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Chunk layouts of image prompts against llama.cpp's (fixtures/vision {@code chunks}), and multi-image prompts. */
-class MultimodalPromptTest {
+class PromptTest {
     private static Tokenizer tokenizer;
     private static VisionModel vision;
 
@@ -50,7 +53,7 @@ class MultimodalPromptTest {
     void chunkLayoutAndTokenCountsMatchLlamaCpp(String tag) throws IOException {
         Map<String, Object> json = VisionFixtures.json(tag);
         PreprocessedImage img = new ImagePreprocessor(VisionFixtures.options(vision, json)).preprocess(ImageLoader.load(VisionFixtures.image(json)));
-        MultimodalPrompt prompt = MultimodalPrompt.build(describePrompt(1), tokenizer, List.of(img), true);
+        Prompt prompt = Prompt.build(describePrompt(1), tokenizer, List.of(img), true);
         List<Object> want = Json.list(json.get("chunks"));
         List<Map<String, Object>> got = prompt.layout();
         assertEquals(want.size(), got.size(), "chunk count");
@@ -76,57 +79,61 @@ class MultimodalPromptTest {
         ImagePreprocessor pre = new ImagePreprocessor(vision.preprocessOptions(PreprocessMode.LLAMA_CPP));
         PreprocessedImage a = pre.preprocess(ImageLoader.load(Fixtures.file("images/img_256x384.png")));
         PreprocessedImage b = pre.preprocess(ImageLoader.load(Fixtures.file("images/img_64x48.png")));
-        MultimodalPrompt prompt = MultimodalPrompt.build(
+        Prompt prompt = Prompt.build(
                 ChatTemplate.pieces(List.of(ChatTemplate.Message.user("Compare <__media__> with <__media__>.", 2)), true),
                 tokenizer, List.of(a, b), true);
-        List<MultimodalPrompt.ImageChunk> images = prompt.imageChunks();
+        List<Prompt.Image> images = prompt.imageParts();
         assertEquals(2, images.size());
         assertEquals(0, images.get(0).image());
-        assertEquals(96, images.get(0).nTokens());
+        assertEquals(96, images.get(0).positions());
         assertEquals(1, images.get(1).image());
-        assertEquals(70, images.get(1).nTokens());
+        assertEquals(70, images.get(1).positions());
         // text, image 0, text (end marker, " with", start + thumbnail markers), image 1, text
-        List<MultimodalPrompt.Chunk> chunks = prompt.chunks();
+        List<Prompt.Part> chunks = prompt.parts();
         assertEquals(5, chunks.size());
         int start = tokenizer.tokenId(ImageLayoutItem.IMAGE_START);
         int end = tokenizer.tokenId(ImageLayoutItem.IMAGE_END);
-        int[] middle = assertInstanceOf(MultimodalPrompt.TextChunk.class, chunks.get(2)).tokens();
+        int[] middle = assertInstanceOf(Prompt.Tokens.class, chunks.get(2)).ids();
         assertEquals(end, middle[0]);
         assertEquals(start, middle[middle.length - 2]);
         assertEquals(tokenizer.tokenId(ImageLayoutItem.THUMBNAIL), middle[middle.length - 1]);
-        int[] first = assertInstanceOf(MultimodalPrompt.TextChunk.class, chunks.get(0)).tokens();
+        int[] first = assertInstanceOf(Prompt.Tokens.class, chunks.get(0)).ids();
         assertEquals(tokenizer.bosId(), first[0]);
-        assertEquals(end, assertInstanceOf(MultimodalPrompt.TextChunk.class, chunks.get(4)).tokens()[0]);
+        assertEquals(end, assertInstanceOf(Prompt.Tokens.class, chunks.get(4)).ids()[0]);
 
-        // the prompt parts follow the chunks, image vectors in image order
-        List<List<float[]>> embd = prompt.embed(vision);
-        List<PromptPart> parts = prompt.parts(embd);
+        // encoding gives every image part its vectors, in image order, and keeps the layout
+        assertFalse(prompt.encoded());
+        Prompt encoded = prompt.encode(vision, Listener.NONE);
+        assertTrue(encoded.encoded());
+        List<Prompt.Part> parts = encoded.parts();
         assertEquals(5, parts.size());
-        assertEquals(96, assertInstanceOf(PromptPart.Embeddings.class, parts.get(1)).rows());
-        assertEquals(70, assertInstanceOf(PromptPart.Embeddings.class, parts.get(3)).rows());
-        int positions = 0;
-        for (PromptPart p : parts) {
-            positions += p.positions();
+        int dim = vision.config().projectionDim();
+        assertEquals(96 * dim, assertInstanceOf(Prompt.Image.class, parts.get(1)).vectors().length);
+        assertEquals(70 * dim, assertInstanceOf(Prompt.Image.class, parts.get(3)).vectors().length);
+        assertEquals(prompt.positions(), encoded.positions());
+        for (int i = 0; i < parts.size(); i++) {
+            if (prompt.parts().get(i) instanceof Prompt.Tokens t) {
+                assertSame(t, parts.get(i), "token runs are kept as they are");
+            }
         }
-        assertEquals(prompt.positions(), positions);
     }
 
     @Test
     void aTiledImageHasOneImageChunkPerTileThenTheThumbnail() throws IOException {
         ImagePreprocessor pre = new ImagePreprocessor(vision.preprocessOptions(PreprocessMode.HF));
         PreprocessedImage img = pre.preprocess(ImageLoader.load(Fixtures.file("images/img_1000x3000.png")));
-        MultimodalPrompt prompt = MultimodalPrompt.build(describePrompt(1), tokenizer, List.of(img), true);
+        Prompt prompt = Prompt.build(describePrompt(1), tokenizer, List.of(img), true);
         List<Integer> entries = new ArrayList<>();
-        for (MultimodalPrompt.ImageChunk c : prompt.imageChunks()) {
-            entries.add(c.entry());
+        for (Prompt.Image c : prompt.imageParts()) {
+            entries.add(c.index());
         }
         assertEquals(List.of(0, 1, 2, 3), entries);
         assertEquals(img.totalImageTokens(), prompt.imageTokens());
-        assertEquals(512, prompt.imageChunks().get(0).tileWidth());
-        MultimodalPrompt.ImageChunk thumb = prompt.imageChunks().get(3);
-        assertEquals(List.of(288, 864, 243), List.of(thumb.tileWidth(), thumb.tileHeight(), thumb.nTokens()));
+        assertEquals(512, prompt.imageParts().get(0).entry().width());
+        Prompt.Image thumb = prompt.imageParts().get(3);
+        assertEquals(List.of(288, 864, 243), List.of(thumb.entry().width(), thumb.entry().height(), thumb.positions()));
         // HF layout: <|image_start|> <|img_row_1_col_1|> IMG <|img_row_2_col_1|> IMG <|img_row_3_col_1|> IMG <|img_thumbnail|> IMG <|image_end|>
-        int[] head = ((MultimodalPrompt.TextChunk) prompt.chunks().get(0)).tokens();
+        int[] head = ((Prompt.Tokens) prompt.parts().get(0)).ids();
         assertEquals(tokenizer.tokenId(ImageLayoutItem.tileMarker(1, 1)), head[head.length - 1]);
         assertEquals(tokenizer.tokenId(ImageLayoutItem.IMAGE_START), head[head.length - 2]);
     }
@@ -135,8 +142,8 @@ class MultimodalPromptTest {
     void aMissingImageOrAnUnusedImageIsAnError() throws IOException {
         ImagePreprocessor pre = new ImagePreprocessor(vision.preprocessOptions(PreprocessMode.HF));
         PreprocessedImage img = pre.preprocess(ImageLoader.load(Fixtures.file("images/img_64x48.png")));
-        assertThrows(IllegalArgumentException.class, () -> MultimodalPrompt.build(describePrompt(1), tokenizer, List.of(), true));
-        assertThrows(IllegalArgumentException.class, () -> MultimodalPrompt.build(
+        assertThrows(IllegalArgumentException.class, () -> Prompt.build(describePrompt(1), tokenizer, List.of(), true));
+        assertThrows(IllegalArgumentException.class, () -> Prompt.build(
                 ChatTemplate.pieces(List.of(ChatTemplate.Message.user("hi")), true), tokenizer, List.of(img), true));
     }
 }
