@@ -17,7 +17,7 @@ import dev.lfm2vl.loader.GgufFormatException;
  * {@link Activations.Gelu#ERF} reproduces HF ({@code projector_hidden_act = "gelu"}, docs/MODEL.md pitfall 9).
  * Buffers grow once to the largest entry seen; not thread-safe.
  */
-public final class Projector {
+final class Projector {
     /** llama.cpp hard-codes this eps for the projector LayerNorm (PyTorch default). */
     public static final float INPUT_NORM_EPS = 1e-5f;
 

@@ -27,7 +27,7 @@ import java.util.function.BooleanSupplier;
  * arrives; a 512x512 tile of the 3B (1024 patches) needs about 1024·(6·1152 + 4304)·4 B ≈ 46 MB plus the attention
  * scratch. Resized position grids are cached per patch-grid size. Not thread-safe: one {@link #encode} at a time.
  */
-public final class SiglipEncoder {
+final class SiglipEncoder {
     private final VisionConfig config;
     private final Parallel pool;
     private final WeightMatrix patchWeight;  // [hidden][3·p·p], input index c·p² + ky·p + kx (docs/MODEL.md pitfall 11)

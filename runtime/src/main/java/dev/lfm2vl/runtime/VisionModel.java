@@ -47,11 +47,11 @@ public final class VisionModel implements AutoCloseable {
         return gguf;
     }
 
-    public SiglipEncoder encoder() {
+    SiglipEncoder encoder() {
         return encoder;
     }
 
-    public Projector projector() {
+    Projector projector() {
         return projector;
     }
 

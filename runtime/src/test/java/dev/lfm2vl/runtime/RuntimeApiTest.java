@@ -1,0 +1,76 @@
+package dev.lfm2vl.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.reflect.Modifier;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The runtime's public types are exactly the ones its README section lists ("What the runtime exports"): a class
+ * made public by accident, or one the README promises but hides, fails here. The list sits between the
+ * {@code runtime-api:start} and {@code runtime-api:end} markers; each backticked {@code Name} or {@code Name.Member}
+ * there names the top-level type {@code Name}.
+ */
+class RuntimeApiTest {
+
+    private static Set<String> listedInReadme() throws IOException {
+        String readme = Files.readString(Path.of(System.getProperty("lfm2vl.root", "..")).resolve("README.md"));
+        Matcher section = Pattern.compile("<!-- runtime-api:start -->(.*?)<!-- runtime-api:end -->", Pattern.DOTALL).matcher(readme);
+        assertTrue(section.find(), "README.md has the runtime-api section");
+        Set<String> names = new TreeSet<>();
+        Matcher name = Pattern.compile("`([A-Z][A-Za-z0-9]*)(?:\\.[A-Za-z0-9]+)*`").matcher(section.group(1));
+        while (name.find()) {
+            names.add(name.group(1));
+        }
+        return names;
+    }
+
+    private static Set<String> publicTopLevelTypes() throws IOException, URISyntaxException, ClassNotFoundException {
+        Path classes = Path.of(Lfm2Vl.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .resolve("dev/lfm2vl/runtime");
+        Set<String> names = new TreeSet<>();
+        try (Stream<Path> files = Files.list(classes)) {
+            for (Path f : files.toList()) {
+                String file = f.getFileName().toString();
+                if (file.endsWith(".class") && !file.contains("$") && !file.equals("package-info.class")) {
+                    String simple = file.substring(0, file.length() - ".class".length());
+                    if (Modifier.isPublic(Class.forName("dev.lfm2vl.runtime." + simple).getModifiers())) {
+                        names.add(simple);
+                    }
+                }
+            }
+        }
+        return names;
+    }
+
+    @Test
+    void thePublicTypesAreExactlyTheOnesTheReadmeLists() throws Exception {
+        Set<String> listed = listedInReadme();
+        Set<String> exported = publicTopLevelTypes();
+        Set<String> unlisted = new TreeSet<>(exported);
+        unlisted.removeAll(listed);
+        Set<String> hidden = new TreeSet<>(listed);
+        hidden.removeAll(exported);
+        assertEquals(Set.of(), unlisted, "public in runtime but not listed in the README (make it package-private, or list it)");
+        assertEquals(Set.of(), hidden, "listed in the README but not public in runtime");
+    }
+
+    @Test
+    void theLayersAndWeightLookupStayInternal() throws Exception {
+        Set<String> exported = publicTopLevelTypes();
+        for (String internal : new String[] {"Attention", "ShortConv", "SiglipEncoder", "Projector", "GgufWeights",
+                "Llama3PreTokenizer", "ByteLevel", "VisionNumerics"}) {
+            assertTrue(!exported.contains(internal), internal + " is an implementation detail of the runtime");
+        }
+    }
+}
