@@ -10,7 +10,6 @@ import dev.lfm2vl.runtime.ImageLoader;
 import dev.lfm2vl.runtime.ImagePlan;
 import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Config;
-import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.hub.Json;
 import dev.lfm2vl.runtime.MemoryBudget;
 import dev.lfm2vl.runtime.PreprocessMode;
@@ -24,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -126,15 +124,12 @@ final class PlanCommand implements Callable<Integer> {
         int threads = Runtime.getRuntime().availableProcessors();
 
         // text tokens around the image span: the same for every image
-        int textTokens;
-        if (text.tokenizer() != null) {
-            textTokens = countTextTokens(text.tokenizer());
-        } else {
-            textTokens = estimateTextTokens();
-        }
+        int textTokens = text.tokenizer() != null ? countTextTokens(text.tokenizer()) : estimateTextTokens();
+        CaptionPlan.Setup setup = new CaptionPlan.Setup(text.config(), vis.config(), vis.projectorHidden(), textTokens,
+                text.tokenizer() == null, generate, contextSize, bench, threads);
 
-        List<Map<String, Object>> planned = new ArrayList<>();
-        List<Map<String, Object>> errors = new ArrayList<>();
+        List<CaptionPlan.Image> planned = new ArrayList<>();
+        List<CaptionPlan.Failure> errors = new ArrayList<>();
         for (Path image : images) {
             RgbImage rgb;
             try {
@@ -142,10 +137,7 @@ final class PlanCommand implements Callable<Integer> {
             } catch (ImageLoadException e) {
                 err.println("error: " + Main.describe(e));
                 err.flush();
-                Map<String, Object> e1 = new LinkedHashMap<>();
-                e1.put("path", image.toString());
-                e1.put("error", e.getMessage());
-                errors.add(e1);
+                errors.add(new CaptionPlan.Failure(image.toString(), e.getMessage()));
                 continue;
             }
             ImagePlan plan = pre.plan(rgb.width(), rgb.height());
@@ -157,19 +149,16 @@ final class PlanCommand implements Callable<Integer> {
                     }
                 }
             }
-            planned.add(planImage(image, plan, textTokens, text, vis, bench, threads));
+            planned.add(setup.image(image.toString(), plan));
         }
 
-        Map<String, Object> report = new LinkedHashMap<>();
-        report.put("assumptions", assumptions(text, vis, bench));
-        report.put("images", planned);
-        report.put("total", total(planned, errors.size(), bench));
-        report.put("errors", errors);
+        CaptionPlan report = new CaptionPlan(assumptions(text, vis, bench), List.copyOf(planned),
+                setup.total(planned, errors.size()), List.copyOf(errors));
         if (json) {
-            out.println(JsonWriter.write(report, true));
+            out.println(JsonWriter.write(report.toJson(), true));
         } else {
-            printNotes(err, planned);
-            printText(out, report, planned);
+            printNotes(err, textTokens);
+            printText(out, report);
         }
         out.flush();
         return errors.isEmpty() ? Main.EXIT_OK : Main.EXIT_USAGE;
@@ -273,132 +262,14 @@ final class PlanCommand implements Callable<Integer> {
         return ModelCache.fromEnvironment().root().resolve("bench.json");
     }
 
-    // ---------------------------------------------------------------- per image
-
-    private Map<String, Object> planImage(Path image, ImagePlan plan, int textTokens, TextSide text, VisionSide vis, Bench bench,
-                                          int threads) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", image.toString());
-        m.put("width", plan.originalWidth());
-        m.put("height", plan.originalHeight());
-        m.put("mode", modeName(plan.mode()));
-        m.put("resized", size(plan.resizedWidth(), plan.resizedHeight()));
-        if (plan.tiled()) {
-            Map<String, Object> g = new LinkedHashMap<>();
-            g.put("cols", plan.gridCols());
-            g.put("rows", plan.gridRows());
-            m.put("grid", g);
-            m.put("canvas", size(plan.canvasWidth(), plan.canvasHeight()));
-        } else {
-            m.put("grid", null);
-        }
-        List<Map<String, Object>> entries = new ArrayList<>();
-        long visionBytes = 0;
-        long visionPack = 0;
-        int largest = 0;
-        double patchUnits = 0;
-        for (int e = 0; e < plan.entryCount(); e++) {
-            int w = plan.entryWidths()[e];
-            int h = plan.entryHeights()[e];
-            Map<String, Object> en = new LinkedHashMap<>();
-            en.put("w", w);
-            en.put("h", h);
-            en.put("tokens", plan.entryTokens()[e]);
-            en.put("thumbnail", plan.tiled() && e == plan.entryCount() - 1);
-            entries.add(en);
-            visionPack = Math.max(visionPack, MemoryBudget.visionMatMulPackBytes(vis.config(), vis.projectorHidden(), w, h));
-            long vb = MemoryBudget.visionBytes(vis.config(), vis.projectorHidden(), w, h, threads);
-            if (vb > visionBytes) {
-                visionBytes = vb;
-                largest = e;
-            }
-            patchUnits += MemoryBudget.patches(vis.config(), w, h) / 1024.0;
-        }
-        m.put("entries", entries);
-        m.put("image_tokens", plan.totalImageTokens());
-        m.put("marker_tokens", plan.markerCount());
-        m.put("span_positions", plan.totalPositions());
-        m.put("text_tokens", textTokens);
-        int positions = plan.totalPositions() + textTokens;
-        m.put("prompt_positions", positions);
-        m.put("estimated", text.tokenizer() == null);
-        int needed = positions + generate;
-        int capacity = contextSize != null ? Math.min(contextSize, text.config().contextLength()) : needed;
-        m.put("context_positions", capacity);
-        m.put("fits", needed <= capacity && needed <= text.config().contextLength());
-        m.put("kv_cache_bytes", MemoryBudget.kvCacheBytes(text.config(), capacity));
-        int batch = Math.min(Lfm2Model.MAX_BATCH, capacity);
-        // MatMul's packed activations: one buffer per thread, sized by the widest product of text or vision
-        long textPack = MemoryBudget.textMatMulPackBytes(text.config(), batch);
-        long textScratch = MemoryBudget.textScratchBytes(text.config(), capacity, batch) + textPack;
-        visionBytes += Math.max(0, visionPack - textPack);
-        m.put("activation_bytes", textScratch + visionBytes);
-        m.put("text_activation_bytes", textScratch);
-        m.put("text_batch", batch);
-        m.put("vision_activation_bytes", visionBytes);
-        m.put("vision_largest_entry", size(plan.entryWidths()[largest], plan.entryHeights()[largest]));
-        if (bench.visionMs() != null) {
-            m.put("est_encode_ms", round1(plan.entryCount() == 0 ? 0 : bench.visionMs() * patchUnits));
-        }
-        Bench.Pp pp = bench.pp(positions);
-        if (pp != null) {
-            m.put("est_prefill_ms", round1(positions / pp.tokensPerSecond() * 1000));
-            m.put("bench_pp", pp.test());
-        }
-        return m;
-    }
-
-    private Map<String, Object> total(List<Map<String, Object>> planned, int failed, Bench bench) {
-        Map<String, Object> t = new LinkedHashMap<>();
-        t.put("images", planned.size());
-        t.put("failed", failed);
-        long imageTokens = 0;
-        long markers = 0;
-        long positions = 0;
-        long kv = 0;
-        long act = 0;
-        double encode = 0;
-        double prefill = 0;
-        for (Map<String, Object> m : planned) {
-            imageTokens += ((Number) m.get("image_tokens")).longValue();
-            markers += ((Number) m.get("marker_tokens")).longValue();
-            positions += ((Number) m.get("prompt_positions")).longValue();
-            kv = Math.max(kv, ((Number) m.get("kv_cache_bytes")).longValue());
-            act = Math.max(act, ((Number) m.get("activation_bytes")).longValue());
-            encode += m.containsKey("est_encode_ms") ? ((Number) m.get("est_encode_ms")).doubleValue() : 0;
-            prefill += m.containsKey("est_prefill_ms") ? ((Number) m.get("est_prefill_ms")).doubleValue() : 0;
-        }
-        t.put("image_tokens", imageTokens);
-        t.put("marker_tokens", markers);
-        t.put("prompt_positions", positions);
-        t.put("kv_cache_bytes", kv);
-        t.put("activation_bytes", act);
-        if (bench.visionMs() != null) {
-            t.put("est_encode_ms", round1(encode));
-        }
-        if (bench.hasPp()) {
-            t.put("est_prefill_ms", round1(prefill));
-        }
-        return t;
-    }
-
-    private Map<String, Object> assumptions(TextSide text, VisionSide vis, Bench bench) {
-        Map<String, Object> a = new LinkedHashMap<>();
+    private CaptionPlan.Assumptions assumptions(TextSide text, VisionSide vis, Bench bench) {
         Lfm2Config c = text.config();
-        a.put("text_model", text.source() != null ? text.source() : "LFM2-VL-3B published shapes (no -m)");
-        a.put("attention_layers", c.attentionLayerCount());
-        a.put("conv_layers", c.layers() - c.attentionLayerCount());
-        a.put("kv_bytes_per_position", MemoryBudget.kvBytesPerPosition(c));
-        a.put("conv_state_bytes", MemoryBudget.convStateBytes(c));
-        a.put("vision_model", vis.source() != null ? vis.source() : "SigLIP2-so400m published shapes (no --mmproj)");
-        a.put("vision_hidden", vis.config().hidden());
-        a.put("vision_ff", vis.config().ffnDim());
-        a.put("vision_heads", vis.config().heads());
-        a.put("generated_tokens", generate);
-        a.put("prompt", prompt);
-        a.put("bench", bench.source() != null ? bench.source().toString() : null);
-        return a;
+        return new CaptionPlan.Assumptions(text.source(), c.attentionLayerCount(), c.layers() - c.attentionLayerCount(),
+                MemoryBudget.kvBytesPerPosition(c), MemoryBudget.convStateBytes(c), vis.source(), vis.config().hidden(),
+                vis.config().ffnDim(), vis.config().heads(), generate, prompt,
+                bench.source() != null ? bench.source().toString() : null);
     }
+
 
     // ---------------------------------------------------------------- text output
 
@@ -406,11 +277,10 @@ final class PlanCommand implements Callable<Integer> {
      * The assumed shapes, on stderr: they are remarks about the run, and stdout is the plan alone (which scripts
      * read; with --json the assumptions are in the object instead).
      */
-    private void printNotes(PrintWriter err, List<Map<String, Object>> planned) {
+    private void printNotes(PrintWriter err, int textTokens) {
         if (model == null) {
             err.printf(Locale.ROOT, "note: no -m: assuming LFM2-VL-3B text shapes (8 attention layers x 8 KV heads x 64, 22 conv "
-                    + "layers of 2048 x 2) and estimating the prompt text as %d tokens%n", planned.isEmpty()
-                    ? estimateTextTokens() : ((Number) planned.get(0).get("text_tokens")).intValue());
+                    + "layers of 2048 x 2) and estimating the prompt text as %d tokens%n", textTokens);
         }
         if (vision.mmproj == null) {
             err.println("note: no --mmproj: assuming SigLIP2-so400m vision shapes (hidden 1152, MLP 4304, 16 heads)");
@@ -418,77 +288,68 @@ final class PlanCommand implements Callable<Integer> {
         err.flush();
     }
 
-    @SuppressWarnings("unchecked")
-    private void printText(PrintWriter out, Map<String, Object> report, List<Map<String, Object>> planned) {
-        Map<String, Object> a = (Map<String, Object>) report.get("assumptions");
-        for (Map<String, Object> m : planned) {
+    private void printText(PrintWriter out, CaptionPlan report) {
+        List<CaptionPlan.Image> planned = report.images();
+        for (CaptionPlan.Image m : planned) {
             if (m != planned.getFirst()) {
                 out.println(); // a blank line between images
             }
-            out.printf(Locale.ROOT, "%s: %sx%s [%s]%n", m.get("path"), m.get("width"), m.get("height"), m.get("mode"));
-            Map<String, Object> r = (Map<String, Object>) m.get("resized");
-            Map<String, Object> g = (Map<String, Object>) m.get("grid");
-            List<Map<String, Object>> entries = (List<Map<String, Object>>) m.get("entries");
-            if (g != null) {
-                Map<String, Object> canvas = (Map<String, Object>) m.get("canvas");
-                row(out, "resize", "tiles " + canvas.get("w") + "x" + canvas.get("h") + " + thumbnail " + r.get("w") + "x" + r.get("h"));
-                row(out, "grid", g.get("cols") + "x" + g.get("rows") + " (cols x rows)");
+            out.printf(Locale.ROOT, "%s: %sx%s [%s]%n", m.path(), m.width(), m.height(), m.mode());
+            CaptionPlan.Size r = m.resized();
+            List<CaptionPlan.Entry> entries = m.entries();
+            if (m.grid() != null) {
+                row(out, "resize", "tiles " + m.canvas().w() + "x" + m.canvas().h() + " + thumbnail " + r.w() + "x" + r.h());
+                row(out, "grid", m.grid().cols() + "x" + m.grid().rows() + " (cols x rows)");
                 int tiles = entries.size() - 1;
-                row(out, "image tokens", m.get("image_tokens") + " (" + tiles + " tile" + (tiles == 1 ? "" : "s") + " x "
-                        + entries.get(0).get("tokens") + " + thumbnail " + entries.get(tiles).get("tokens") + ")");
+                row(out, "image tokens", m.imageTokens() + " (" + tiles + " tile" + (tiles == 1 ? "" : "s") + " x "
+                        + entries.get(0).tokens() + " + thumbnail " + entries.get(tiles).tokens() + ")");
             } else {
-                row(out, "resize", r.get("w") + "x" + r.get("h"));
+                row(out, "resize", r.w() + "x" + r.h());
                 row(out, "grid", "single");
-                row(out, "image tokens", m.get("image_tokens"));
+                row(out, "image tokens", m.imageTokens());
             }
-            row(out, "marker tokens", m.get("marker_tokens"));
-            boolean estimated = (Boolean) m.get("estimated");
-            row(out, "prompt", m.get("prompt_positions") + " positions = " + m.get("span_positions") + " image span + "
-                    + m.get("text_tokens") + " text tokens" + (estimated ? " (text estimated; pass -m for the exact count)" : " (exact)"));
-            String kv = InfoCommand.human(((Number) m.get("kv_cache_bytes")).longValue()) + " for " + m.get("context_positions")
-                    + " positions";
+            row(out, "marker tokens", m.markerTokens());
+            row(out, "prompt", m.promptPositions() + " positions = " + m.spanPositions() + " image span + "
+                    + m.textTokens() + " text tokens" + (m.estimated() ? " (text estimated; pass -m for the exact count)" : " (exact)"));
+            String kv = InfoCommand.human(m.kvCacheBytes()) + " for " + m.contextPositions() + " positions";
             kv += contextSize == null ? " (prompt + " + generate + " generated)" : " (-c " + contextSize + ")";
-            if (!(Boolean) m.get("fits")) {
-                kv += "; prompt + " + generate + " generated = "
-                        + (((Number) m.get("prompt_positions")).intValue() + generate) + " positions DO NOT FIT";
+            if (!m.fits()) {
+                kv += "; prompt + " + generate + " generated = " + (m.promptPositions() + generate) + " positions DO NOT FIT";
             }
             row(out, "kv cache", kv);
-            Map<String, Object> le = (Map<String, Object>) m.get("vision_largest_entry");
-            row(out, "activations", InfoCommand.human(((Number) m.get("activation_bytes")).longValue()) + " = text scratch "
-                    + InfoCommand.human(((Number) m.get("text_activation_bytes")).longValue()) + " (batch " + m.get("text_batch")
-                    + ") + vision " + InfoCommand.human(((Number) m.get("vision_activation_bytes")).longValue())
-                    + " (largest entry " + le.get("w") + "x" + le.get("h") + ")");
-            row(out, "time", timeText(m));
+            CaptionPlan.Size le = m.visionLargestEntry();
+            row(out, "activations", InfoCommand.human(m.activationBytes()) + " = text scratch "
+                    + InfoCommand.human(m.textActivationBytes()) + " (batch " + m.textBatch()
+                    + ") + vision " + InfoCommand.human(m.visionActivationBytes())
+                    + " (largest entry " + le.w() + "x" + le.h() + ")");
+            row(out, "time", timeText(m.estEncodeMs(), m.estPrefillMs()));
         }
-        Map<String, Object> t = (Map<String, Object>) report.get("total");
+        CaptionPlan.Total t = report.total();
         out.println();
-        int failed = ((Number) t.get("failed")).intValue();
-        out.println("total: " + t.get("images") + " image" + (((Number) t.get("images")).intValue() == 1 ? "" : "s")
-                + (failed > 0 ? " (" + failed + " failed)" : ""));
-        row(out, "image tokens", t.get("image_tokens") + " (+ " + t.get("marker_tokens") + " marker tokens)");
-        row(out, "prompt", t.get("prompt_positions") + " positions (summed over the images' own conversations)");
-        row(out, "kv cache", InfoCommand.human(((Number) t.get("kv_cache_bytes")).longValue()) + " (largest; images are captioned one at a time)");
-        row(out, "activations", InfoCommand.human(((Number) t.get("activation_bytes")).longValue()) + " (largest)");
-        row(out, "time", timeText(t));
-        if (a.get("bench") != null && (t.containsKey("est_encode_ms") || t.containsKey("est_prefill_ms"))) {
-            row(out, "bench", a.get("bench"));
+        out.println("total: " + t.images() + " image" + (t.images() == 1 ? "" : "s")
+                + (t.failed() > 0 ? " (" + t.failed() + " failed)" : ""));
+        row(out, "image tokens", t.imageTokens() + " (+ " + t.markerTokens() + " marker tokens)");
+        row(out, "prompt", t.promptPositions() + " positions (summed over the images' own conversations)");
+        row(out, "kv cache", InfoCommand.human(t.kvCacheBytes()) + " (largest; images are captioned one at a time)");
+        row(out, "activations", InfoCommand.human(t.activationBytes()) + " (largest)");
+        row(out, "time", timeText(t.estEncodeMs(), t.estPrefillMs()));
+        String bench = report.assumptions().bench();
+        if (bench != null && (t.estEncodeMs() != null || t.estPrefillMs() != null)) {
+            row(out, "bench", bench);
         }
     }
 
-    private static String timeText(Map<String, Object> m) {
-        Object enc = m.get("est_encode_ms");
-        Object pre = m.get("est_prefill_ms");
-        if (enc == null && pre == null) {
+    private static String timeText(Double encodeMs, Double prefillMs) {
+        if (encodeMs == null && prefillMs == null) {
             return "no bench result cached (run lfm2vl bench)";
         }
         List<String> parts = new ArrayList<>();
-        parts.add(enc != null ? "encode ~" + fmtMs((Number) enc) : "encode unknown (no vision512 in the bench result)");
-        parts.add(pre != null ? "prefill ~" + fmtMs((Number) pre) : "prefill unknown (no ppN in the bench result)");
+        parts.add(encodeMs != null ? "encode ~" + fmtMs(encodeMs) : "encode unknown (no vision512 in the bench result)");
+        parts.add(prefillMs != null ? "prefill ~" + fmtMs(prefillMs) : "prefill unknown (no ppN in the bench result)");
         return String.join(", ", parts);
     }
 
-    private static String fmtMs(Number ms) {
-        double v = ms.doubleValue();
+    private static String fmtMs(double v) {
         return v >= 10_000 ? String.format(Locale.ROOT, "%.1f s", v / 1000) : String.format(Locale.ROOT, "%.0f ms", v);
     }
 
@@ -496,22 +357,6 @@ final class PlanCommand implements Callable<Integer> {
         out.printf("  %-15s %s%n", key + ":", value);
     }
 
-    // ---------------------------------------------------------------- helpers
-
-    private static Map<String, Object> size(int w, int h) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("w", w);
-        s.put("h", h);
-        return s;
-    }
-
-    static String modeName(PreprocessMode mode) {
-        return mode == PreprocessMode.HF ? "hf" : "llama.cpp";
-    }
-
-    private static double round1(double v) {
-        return Math.round(v * 10) / 10.0;
-    }
 
     // ---------------------------------------------------------------- bench cache
 

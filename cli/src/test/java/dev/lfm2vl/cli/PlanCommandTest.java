@@ -211,6 +211,23 @@ class PlanCommandTest {
     }
 
     @Test
+    void aBenchResultWithoutVisionSaysWhichEstimateIsUnknownAndTotalsThePrefills() throws Exception {
+        Path bench = tmp.resolve("bench.json");
+        Files.writeString(bench, "{\"results\":[{\"test\":\"pp64\",\"tokens_per_s\":100.0}]}");
+        CliRun text = CliRun.of("plan", "--bench-file", bench.toString(), img(IMG_256x384), img(IMG_1000x3000));
+        assertEquals(0, text.exitCode(), text.err());
+        assertTrue(text.out().contains("time:           encode unknown (no vision512 in the bench result), prefill ~"), text.out());
+        assertTrue(text.out().contains("  bench:          " + bench), text.out());
+
+        CliRun r = CliRun.of("plan", "--json", "--bench-file", bench.toString(), img(IMG_256x384), img(IMG_1000x3000));
+        Map<String, Object> total = Json.object(report(r).get("total"));
+        assertFalse(total.containsKey("est_encode_ms"));
+        double prefills = ((Number) image(r, 0).get("est_prefill_ms")).doubleValue() + ((Number) image(r, 1).get("est_prefill_ms")).doubleValue();
+        assertEquals(prefills, ((Number) total.get("est_prefill_ms")).doubleValue(), 0.05);
+        assertEquals(bench.toString(), Json.object(report(r).get("assumptions")).get("bench"));
+    }
+
+    @Test
     void textOutputNamesTheAssumptionsAndSaysWhenNoBenchIsCached() {
         CliRun r = CliRun.of("plan", "--bench-file", tmp.resolve("absent.json").toString(), img(IMG_256x384), img(IMG_1000x3000));
         assertEquals(0, r.exitCode(), r.err());

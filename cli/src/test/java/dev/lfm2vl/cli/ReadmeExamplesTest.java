@@ -59,14 +59,33 @@ class ReadmeExamplesTest {
 
     @Test
     void javaApiSectionSaysHowToInstallTheRuntimeLocallyAndGivesItsCoordinates() throws IOException {
-        // No repository serves dev.lfm2vl: the README must say to install it, with the coordinates the build has.
+        // No public repository serves dev.lfm2vl yet: the README must say to install it, with the coordinates the build has.
         Matcher parent = Pattern.compile("<artifactId>lfm2vl-parent</artifactId>\\s*<version>([^<]+)</version>")
                 .matcher(Files.readString(root().resolve("pom.xml")));
         assertTrue(parent.find(), "the parent pom's version");
-        String dependency = "<dependency>\n  <groupId>dev.lfm2vl</groupId>\n  <artifactId>lfm2vl-runtime</artifactId>\n  <version>"
-                + parent.group(1) + "</version>\n</dependency>\n";
+        // the BOM (with the build's version) imported, then the runtime without a version
+        String snippet = """
+                <dependencyManagement>
+                  <dependencies>
+                    <dependency>
+                      <groupId>dev.lfm2vl</groupId>
+                      <artifactId>lfm2vl-bom</artifactId>
+                      <version>%s</version>
+                      <type>pom</type>
+                      <scope>import</scope>
+                    </dependency>
+                  </dependencies>
+                </dependencyManagement>
+                <dependencies>
+                  <dependency>
+                    <groupId>dev.lfm2vl</groupId>
+                    <artifactId>lfm2vl-runtime</artifactId>
+                  </dependency>
+                </dependencies>
+                """.formatted(parent.group(1));
         assertTrue(Files.readString(root().resolve("runtime/pom.xml")).contains("<artifactId>lfm2vl-runtime</artifactId>"));
-        assertTrue(blocks("xml").contains(dependency), "the dependency snippet: " + blocks("xml"));
+        assertTrue(Files.readString(root().resolve("bom/pom.xml")).contains("<artifactId>lfm2vl-runtime</artifactId>"));
+        assertTrue(blocks("xml").contains(snippet), "the dependency snippet: " + blocks("xml"));
         assertTrue(blocks("bash").stream().anyMatch(b -> b.strip().equals("./mvnw install -DskipTests")), "the install command");
         String readme = Files.readString(root().resolve("README.md"));
         String api = readme.substring(readme.indexOf("## Java API"), readme.indexOf("## Testing"));

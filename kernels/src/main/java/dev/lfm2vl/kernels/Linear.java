@@ -7,7 +7,7 @@ package dev.lfm2vl.kernels;
 public final class Linear {
     private Linear() {}
 
-    /** y[t·rows ..] = W · x[t·cols ..] for t < tokens. */
+    /** y[t·rows ..] = W · x[t·cols ..] for {@code t < tokens}. */
     public static void apply(WeightMatrix w, float[] x, int tokens, float[] y, Parallel pool) {
         if (tokens == 1) {
             MatVec.matVec(w, x, 0, y, 0, pool);

@@ -8,6 +8,7 @@ import dev.lfm2vl.kernels.MatVec;
 import dev.lfm2vl.kernels.Norms;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.kernels.Rope;
+import dev.lfm2vl.kernels.VectorModule;
 import dev.lfm2vl.kernels.WeightMatrix;
 import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
@@ -66,6 +67,7 @@ public final class Lfm2Model implements AutoCloseable {
 
     /** Maps a text GGUF and checks every tensor the forward pass needs; the pool does all matrix work. */
     public static Lfm2Model load(Path path, Parallel pool) throws IOException {
+        VectorModule.require();
         GgufFile gguf = GgufFile.open(path);
         try {
             return new Lfm2Model(gguf, Lfm2Config.from(gguf), pool);

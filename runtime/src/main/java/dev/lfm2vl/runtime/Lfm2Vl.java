@@ -1,6 +1,7 @@
 package dev.lfm2vl.runtime;
 
 import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.kernels.VectorModule;
 import dev.lfm2vl.loader.GgufFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -133,6 +134,7 @@ public final class Lfm2Vl implements AutoCloseable {
 
     /** Loads a model pair (memory-mapped: nothing proportional to the model size is read up front). */
     public static Lfm2Vl load(Path model, Path mmproj, Options options) throws IOException {
+        VectorModule.require(); // one sentence naming the missing flag instead of a NoClassDefFoundError later
         Parallel pool = Parallel.create(options.threads());
         Lfm2Model text = null;
         VisionModel vision = null;

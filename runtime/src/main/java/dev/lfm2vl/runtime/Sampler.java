@@ -6,7 +6,7 @@ import java.util.SplittableRandom;
 /**
  * Picks the next token from logits with llama.cpp's sampler chain (docs/MODEL.md §9.1), in its order:
  * repetition penalty (distinct ids among the last {@code repeatLastN} accepted tokens) -> top-k -> top-p ->
- * min-p (relative to the max logit, before temperature) -> temperature -> draw. Temperature <= 0 is greedy
+ * min-p (relative to the max logit, before temperature) -> temperature -> draw. Temperature {@code <= 0} is greedy
  * (argmax after the penalty, lowest id wins ties). Seeded: the same seed and logits give the same tokens.
  * All buffers are sized to the vocabulary once; sampling allocates nothing.
  */

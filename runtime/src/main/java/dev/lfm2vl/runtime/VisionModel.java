@@ -2,6 +2,7 @@ package dev.lfm2vl.runtime;
 
 import dev.lfm2vl.kernels.Activations;
 import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.kernels.VectorModule;
 import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufFormatException;
 import java.io.IOException;
@@ -30,6 +31,7 @@ public final class VisionModel implements AutoCloseable {
 
     /** Maps an mmproj GGUF and checks its metadata and tensors. */
     public static VisionModel load(Path path, Parallel pool) throws IOException {
+        VectorModule.require();
         GgufFile gguf = GgufFile.open(path);
         try {
             return new VisionModel(gguf, pool);
