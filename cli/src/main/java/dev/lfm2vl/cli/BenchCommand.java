@@ -6,6 +6,7 @@ import dev.lfm2vl.loader.GgufFile;
 import dev.lfm2vl.loader.GgufTensor;
 import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.ImageEntry;
+import dev.lfm2vl.runtime.ImagePlan;
 import dev.lfm2vl.runtime.ImageLoader;
 import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
@@ -252,7 +253,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < px.length; i++) {
             px[i] = rnd.nextFloat() * 2 - 1;
         }
-        return new ImageEntry(side, side, px, v.tokens(side, side), 0, 0, false);
+        return new ImageEntry(new ImagePlan.EntryPlan(side, side, v.tokens(side, side), 0, 0, false), px);
     }
 
     /**

@@ -64,9 +64,10 @@ record CaptionPlan(Assumptions assumptions, List<Image> images, Total total, Lis
             int largest = 0;
             double patchUnits = 0;
             for (int e = 0; e < plan.entryCount(); e++) {
-                int w = plan.entryWidths()[e];
-                int h = plan.entryHeights()[e];
-                entries.add(new Entry(w, h, plan.entryTokens()[e], plan.tiled() && e == plan.entryCount() - 1));
+                ImagePlan.EntryPlan entry = plan.entries().get(e);
+                int w = entry.width();
+                int h = entry.height();
+                entries.add(new Entry(w, h, entry.imageTokens(), entry.thumbnail()));
                 visionPack = Math.max(visionPack, MemoryBudget.visionMatMulPackBytes(vision, projectorHidden, w, h));
                 long vb = MemoryBudget.visionBytes(vision, projectorHidden, w, h, threads);
                 if (vb > visionBytes) {
@@ -90,7 +91,7 @@ record CaptionPlan(Assumptions assumptions, List<Image> images, Total total, Lis
                     plan.totalImageTokens(), plan.markerCount(), plan.totalPositions(), textTokens, positions, textEstimated,
                     capacity, needed <= capacity && needed <= text.contextLength(), MemoryBudget.kvCacheBytes(text, capacity),
                     textScratch + visionBytes, textScratch, batch, visionBytes,
-                    new Size(plan.entryWidths()[largest], plan.entryHeights()[largest]), encodeMs,
+                    new Size(plan.entries().get(largest).width(), plan.entries().get(largest).height()), encodeMs,
                     pp != null ? round1(positions / pp.tokensPerSecond() * 1000) : null, pp != null ? pp.test() : null);
         }
 

@@ -53,7 +53,7 @@ public final class Activations {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            v.div(Vec.exp(v.neg()).add(one)).intoArray(out, outOff + i);
+            v.div(one.add(Vec.exp(v.neg()))).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
             out[outOff + i] = silu(x[xOff + i]);
@@ -72,7 +72,7 @@ public final class Activations {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
-            FloatVector s = g.div(Vec.exp(g.neg()).add(one));
+            FloatVector s = g.div(one.add(Vec.exp(g.neg())));
             s.mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
@@ -108,7 +108,7 @@ public final class Activations {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             FloatVector inner = c.mul(v).mul(a.mul(v).mul(v).add(one));
             FloatVector t = Vec.tanh(inner);
-            half.mul(v).mul(t.add(one)).intoArray(out, outOff + i);
+            half.mul(v).mul(one.add(t)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
             out[outOff + i] = geluTanh(x[xOff + i]);

@@ -65,29 +65,31 @@ final class Vec {
      * above 88.72 +inf.
      */
     static FloatVector exp(FloatVector x) {
-        VectorSpecies<Float> sp = x.species();
-        FloatVector xc = x.max(EXP_LO).min(EXP_CLAMP_HI);
+        // Every receiver here is a broadcast of the constant species F or derived from one, never the argument:
+        // compiled on its own (before a caller inlines it) the method then still knows each vector's class
+        // (docs/JIT.md, rule 1), its code stays small, and callers keep inlining it.
+        FloatVector xc = FloatVector.broadcast(F, EXP_LO).max(x).min(EXP_CLAMP_HI);
         FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
         FloatVector n = t.sub(ROUND_MAGIC);
-        FloatVector r = n.fma(FloatVector.broadcast(sp, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(sp, -LN2_LO), r);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
         FloatVector p = r.fma(P0, P1);
-        p = p.fma(r, FloatVector.broadcast(sp, P2));
-        p = p.fma(r, FloatVector.broadcast(sp, P3));
-        p = p.fma(r, FloatVector.broadcast(sp, P4));
-        p = p.fma(r, FloatVector.broadcast(sp, P5));
+        p = p.fma(r, FloatVector.broadcast(F, P2));
+        p = p.fma(r, FloatVector.broadcast(F, P3));
+        p = p.fma(r, FloatVector.broadcast(F, P4));
+        p = p.fma(r, FloatVector.broadcast(F, P5));
         FloatVector y = p.fma(r.mul(r), r).add(1f);
         // t's low mantissa bits hold n + 0x400000; (n + 127) << 23 is the float 2^n
         FloatVector pow2n = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector e = y.mul(pow2n);
-        e = e.blend(FloatVector.zero(x.species()), x.compare(VectorOperators.LT, EXP_LO));
-        return e.blend(FloatVector.broadcast(x.species(), Float.POSITIVE_INFINITY), x.compare(VectorOperators.GT, EXP_HI));
+        e = e.blend(0f, FloatVector.broadcast(F, EXP_LO).compare(VectorOperators.GT, x));
+        return e.blend(Float.POSITIVE_INFINITY, FloatVector.broadcast(F, EXP_HI).compare(VectorOperators.LT, x));
     }
 
     /** tanh(x) = 1 − 2/(e^{2x} + 1) per lane, through {@link #exp} (same bits in every tier; absolute error ~1e-7). */
     static FloatVector tanh(FloatVector x) {
-        FloatVector twoOverE2xPlus1 = FloatVector.broadcast(x.species(), 2f).div(exp(x.add(x)).add(1f));
-        return FloatVector.broadcast(x.species(), 1f).sub(twoOverE2xPlus1);
+        FloatVector e2xPlus1 = FloatVector.broadcast(F, 1f).add(exp(FloatVector.broadcast(F, 2f).mul(x)));
+        return FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(e2xPlus1));
     }
 
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -17,9 +17,7 @@ import java.util.List;
  * @param canvasWidth    the width of the tile canvas the image is resized into ({@code tileSize·gridCols}, 0 when not
  *                       tiled)
  * @param canvasHeight   the tile canvas height
- * @param entryWidths    per entry (tiles row-major, then thumbnail; or the single image) its pixel width
- * @param entryHeights   per entry its pixel height
- * @param entryTokens    per entry its image-token count
+ * @param entries        the entries in order (tiles row-major, then the thumbnail; or the single image)
  * @param layout         the image span: markers and entries in prompt order
  */
 public record ImagePlan(
@@ -33,20 +31,36 @@ public record ImagePlan(
         int gridRows,
         int canvasWidth,
         int canvasHeight,
-        int[] entryWidths,
-        int[] entryHeights,
-        int[] entryTokens,
+        List<EntryPlan> entries,
         List<ImageLayoutItem> layout) {
 
+    /**
+     * One entry fed to the vision tower: its pixel size, the image tokens it yields after the projector
+     * ({@code (width/32)·(height/32)} for patch 16 and downsample 2) and its place: tiles have {@code row}/{@code col}
+     * 1-based, the thumbnail of a tiled layout or a single image 0/0.
+     */
+    public record EntryPlan(int width, int height, int imageTokens, int row, int col, boolean thumbnail) {
+        @Override
+        public String toString() {
+            String what = thumbnail ? "thumbnail" : row > 0 ? "tile r" + row + "c" + col : "image";
+            return what + " " + width + "x" + height + " (" + imageTokens + " tokens)";
+        }
+    }
+
+    public ImagePlan {
+        entries = List.copyOf(entries);
+        layout = List.copyOf(layout);
+    }
+
     public int entryCount() {
-        return entryTokens.length;
+        return entries.size();
     }
 
     /** Total image vectors (sum over entries). */
     public int totalImageTokens() {
         int n = 0;
-        for (int t : entryTokens) {
-            n += t;
+        for (EntryPlan e : entries) {
+            n += e.imageTokens();
         }
         return n;
     }

@@ -272,10 +272,7 @@ public final class ImagePreprocessor {
             tiled = false;
             grid = new int[] {0, 0};
         }
-        int n = tiled ? grid[0] * grid[1] + 1 : 1;
-        int[] ws = new int[n];
-        int[] hs = new int[n];
-        int[] toks = new int[n];
+        List<ImagePlan.EntryPlan> entries = new ArrayList<>();
         if (tiled) {
             int tile = options.tileSize();
             int tileTokens = (tile / unit) * (tile / unit);
@@ -284,30 +281,24 @@ public final class ImagePreprocessor {
                 for (int c = 1; c <= grid[0]; c++) {
                     layout.add(new ImageLayoutItem.Marker(ImageLayoutItem.tileMarker(r, c)));
                     layout.add(new ImageLayoutItem.Entry(k));
-                    ws[k] = tile;
-                    hs[k] = tile;
-                    toks[k] = tileTokens;
+                    entries.add(new ImagePlan.EntryPlan(tile, tile, tileTokens, r, c, false));
                     k++;
                 }
             }
             layout.add(new ImageLayoutItem.Marker(ImageLayoutItem.THUMBNAIL));
             layout.add(new ImageLayoutItem.Entry(k));
-            ws[k] = thumb[0];
-            hs[k] = thumb[1];
-            toks[k] = thumbTokens;
+            entries.add(new ImagePlan.EntryPlan(thumb[0], thumb[1], thumbTokens, 0, 0, true));
         } else {
             if (options.mode() == PreprocessMode.LLAMA_CPP) {
                 layout.add(new ImageLayoutItem.Marker(ImageLayoutItem.THUMBNAIL));
             }
             layout.add(new ImageLayoutItem.Entry(0));
-            ws[0] = thumb[0];
-            hs[0] = thumb[1];
-            toks[0] = thumbTokens;
+            entries.add(new ImagePlan.EntryPlan(thumb[0], thumb[1], thumbTokens, 0, 0, false));
         }
         layout.add(new ImageLayoutItem.Marker(ImageLayoutItem.IMAGE_END));
         int tile = options.tileSize();
         return new ImagePlan(options.mode(), width, height, thumb[0], thumb[1], tiled, grid[0], grid[1],
-                tiled ? tile * grid[0] : 0, tiled ? tile * grid[1] : 0, ws, hs, toks, List.copyOf(layout));
+                tiled ? tile * grid[0] : 0, tiled ? tile * grid[1] : 0, entries, layout);
     }
 
     // ---------------------------------------------------------------- pixels
@@ -317,25 +308,23 @@ public final class ImagePreprocessor {
         ImagePlan plan = plan(image.width(), image.height());
         List<ImageEntry> entries = new ArrayList<>();
         int tile = options.tileSize();
-        int unit = options.unit();
-        int tileTokens = (tile / unit) * (tile / unit);
         if (plan.tiled()) {
             int cw = plan.canvasWidth();
             int ch = plan.canvasHeight();
             byte[] canvas = options.mode() == PreprocessMode.HF
                     ? Resize.bilinearAntialias(image.rgb(), image.width(), image.height(), cw, ch)
                     : letterbox(image, cw, ch);
-            for (int r = 0; r < plan.gridRows(); r++) {
-                for (int c = 0; c < plan.gridCols(); c++) {
-                    float[] px = normalise(canvas, cw, c * tile, r * tile, tile, tile);
-                    entries.add(new ImageEntry(tile, tile, px, tileTokens, r + 1, c + 1, false));
+            for (ImagePlan.EntryPlan e : plan.entries()) {
+                if (!e.thumbnail()) {
+                    entries.add(new ImageEntry(e, normalise(canvas, cw, (e.col() - 1) * tile, (e.row() - 1) * tile, tile, tile)));
                 }
             }
         }
-        int tw = plan.resizedWidth();
-        int th = plan.resizedHeight();
+        ImagePlan.EntryPlan whole = plan.entries().get(plan.entryCount() - 1); // the thumbnail or the single image
+        int tw = whole.width();
+        int th = whole.height();
         byte[] resized = resample(image.rgb(), image.width(), image.height(), tw, th);
-        entries.add(new ImageEntry(tw, th, normalise(resized, tw, 0, 0, tw, th), (tw / unit) * (th / unit), 0, 0, plan.tiled()));
+        entries.add(new ImageEntry(whole, normalise(resized, tw, 0, 0, tw, th)));
         return new PreprocessedImage(plan, entries);
     }
 

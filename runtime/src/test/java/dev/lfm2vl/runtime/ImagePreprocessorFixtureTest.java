@@ -83,9 +83,9 @@ class ImagePreprocessorFixtureTest {
             assertEquals(expectedChunks.size(), plan.entryCount(), "image chunks");
             for (int k = 0; k < expectedChunks.size(); k++) {
                 int[] e = expectedChunks.get(k);
-                assertEquals(e[0], plan.entryWidths()[k], "tile_w of chunk " + k);
-                assertEquals(e[1], plan.entryHeights()[k], "tile_h of chunk " + k);
-                assertEquals(e[2], plan.entryTokens()[k], "n_tokens of chunk " + k);
+                assertEquals(e[0], plan.entries().get(k).width(), "tile_w of chunk " + k);
+                assertEquals(e[1], plan.entries().get(k).height(), "tile_h of chunk " + k);
+                assertEquals(e[2], plan.entries().get(k).imageTokens(), "n_tokens of chunk " + k);
             }
             assertEquals(expectedLayout, plan.layout().stream().map(Object::toString).toList(), "marker layout");
             assertEquals(((Number) json.get("n_image_tokens_total")).intValue(), plan.totalImageTokens());

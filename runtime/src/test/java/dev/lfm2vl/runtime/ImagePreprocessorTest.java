@@ -90,7 +90,7 @@ class ImagePreprocessorTest {
             assertEquals(1536, p.canvasHeight());
             assertEquals(288, p.resizedWidth());
             assertEquals(864, p.resizedHeight());
-            assertArrayEquals(new int[] {256, 256, 256, 243}, p.entryTokens());
+            assertEquals(List.of(256, 256, 256, 243), p.entries().stream().map(ImagePlan.EntryPlan::imageTokens).toList());
             assertEquals(1011, p.totalImageTokens());
             assertEquals(List.of("<|image_start|>", "<|img_row_1_col_1|>", "IMG#0", "<|img_row_2_col_1|>", "IMG#1",
                     "<|img_row_3_col_1|>", "IMG#2", "<|img_thumbnail|>", "IMG#3", "<|image_end|>"), layout(p));
@@ -188,7 +188,7 @@ class ImagePreprocessorTest {
         byte[] canvas = Resize.bilinearAntialias(img.rgb(), 500, 1500, 512, 1536);
         for (int r = 0; r < 3; r++) {
             ImageEntry tile = pre.entries().get(r);
-            assertEquals(r + 1, tile.row());
+            assertEquals(r + 1, tile.plan().row());
             for (int c = 0; c < 3; c++) {
                 for (int y = 0; y < 512; y += 31) {
                     for (int x = 0; x < 512; x += 17) {
@@ -199,7 +199,7 @@ class ImagePreprocessorTest {
             }
         }
         ImageEntry thumb = pre.entries().get(3);
-        assertTrue(thumb.thumbnail());
+        assertTrue(thumb.plan().thumbnail());
         assertEquals(p.resizedWidth(), thumb.width());
         assertEquals(p.resizedHeight(), thumb.height());
     }
