@@ -96,10 +96,16 @@ public final class Conversation {
      * @throws ContextFullException if the prompt does not fit in what is left of the context
      */
     public Generator.Result send(MultimodalPrompt prompt, List<List<float[]>> embeddings, int maxTokens, Generator.Listener listener) {
+        return send(prompt, embeddings, maxTokens, listener, null);
+    }
+
+    /** As {@link #send(MultimodalPrompt, List, int, Generator.Listener)}, the answer restricted by {@code constraint} (null: free). */
+    public Generator.Result send(MultimodalPrompt prompt, List<List<float[]>> embeddings, int maxTokens, Generator.Listener listener,
+            TokenConstraint constraint) {
         if (prompt.positions() > state.remaining()) {
             throw new ContextFullException(state.position() + prompt.positions(), state.capacity());
         }
-        return recorded(generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, listener));
+        return recorded(generator.generate(state, prompt.parts(embeddings), sampler, maxTokens, listener, constraint));
     }
 
     /**
