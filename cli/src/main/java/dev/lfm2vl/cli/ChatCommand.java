@@ -55,6 +55,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     VisionOptions vision;
 
+    @Mixin
+    JsonSchemaOption jsonSchema;
+
     @Option(names = "--system", paramLabel = "TEXT", description = "The system message.")
     String system;
 
@@ -97,6 +100,7 @@ final class ChatCommand implements Callable<Integer> {
                 Runtime.getRuntime().halt(130);
             }
         });
+        jsonSchema.checkLimit(maxTokens);
         Path modelPath = options.modelPath();
         boolean withImages = vision.pairedWith(options).mmproj != null || options.hubMmproj() != null;
         Status status = Status.on(err, quiet);
@@ -168,14 +172,14 @@ final class ChatCommand implements Callable<Integer> {
                             continue;
                         }
                         status.show("prefill " + prompt.positions() + " positions...");
-                        r = chat.send(prompt, embeddings, maxTokens, listener);
+                        r = chat.send(prompt, embeddings, maxTokens, listener, constraint(tokenizer));
                         if (!r.takenBack()) {
                             images.pending.clear();
                         }
                     } else {
                         MultimodalPrompt prompt = chat.nextPrompt(line, List.of());
                         status.show("prefill " + prompt.positions() + " positions...");
-                        r = chat.send(prompt, List.of(), maxTokens, listener);
+                        r = chat.send(prompt, List.of(), maxTokens, listener, constraint(tokenizer));
                     }
                     status.clear();
                     if (r.takenBack()) { // nothing was printed: no line to end
@@ -296,5 +300,10 @@ final class ChatCommand implements Callable<Integer> {
         if (images != null) {
             images.pending.clear();
         }
+    }
+
+    /** A fresh document for one answer under --json-schema, or null. */
+    private dev.lfm2vl.runtime.TokenConstraint constraint(Tokenizer tokenizer) throws java.io.IOException {
+        return jsonSchema.present() ? jsonSchema.compiled().constraint(tokenizer) : null;
     }
 }
