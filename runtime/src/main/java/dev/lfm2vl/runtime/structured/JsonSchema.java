@@ -83,6 +83,11 @@ public final class JsonSchema {
                 }
             }
             int after = budget - 1; // tokens left once this one is generated
+            ParseState.Frame plain = state.plainStringBody();
+            if (plain != null) {
+                walkPlainString(allowed, after, plain);
+                return;
+            }
             int depth = 0;
             nodeStack[0] = 0;
             edgeStack[0] = trie.edgeStart[0];
@@ -113,6 +118,78 @@ public final class JsonSchema {
                     edgeStack[depth] = trie.edgeStart[child];
                     stateStack[depth] = next;
                 }
+            }
+        }
+
+        /**
+         * The trie walk from inside a plain string: while a path is only string content, its effect is a character
+         * count and a UTF-8 state the trie precomputed, so nodes are judged without stepping the parser; the parse
+         * state is built only where a path leaves the content (a closing quote, an escape).
+         */
+        private void walkPlainString(long[] allowed, int after, ParseState.Frame top) {
+            StringLexer lexer = (StringLexer) top.node();
+            StringLexer.St base = (StringLexer.St) top.lex();
+            int restMin = top.next() == null ? 0 : top.next().minRest();
+            int depth = 0;
+            nodeStack[0] = 0;
+            edgeStack[0] = trie.edgeStart[0];
+            stateStack[0] = state;
+            while (depth >= 0) {
+                int node = nodeStack[depth];
+                int e = edgeStack[depth];
+                if (e == trie.edgeStart[node + 1]) {
+                    stateStack[depth] = null;
+                    depth--;
+                    continue;
+                }
+                edgeStack[depth] = e + 1;
+                int child = trie.edgeChild[e];
+                boolean hasChildren = trie.edgeStart[child] < trie.edgeStart[child + 1];
+                int chars = trie.plainChars[child];
+                if (chars >= 0) {
+                    int need = trie.utf8Need[child];
+                    int count = base.count() + chars + (need > 0 ? 1 : 0);
+                    if (count > lexer.maxLength()) {
+                        continue; // longer paths only add characters
+                    }
+                    if (Grammar.add(lexer.minAfterContent(count, need), restMin) <= after) {
+                        allowTokens(allowed, child);
+                    }
+                    if (hasChildren) {
+                        depth++;
+                        nodeStack[depth] = child;
+                        edgeStack[depth] = trie.edgeStart[child];
+                        stateStack[depth] = null; // built only if a path below leaves the string content
+                    }
+                    continue;
+                }
+                ParseState from = stateStack[depth];
+                if (from == null) { // the parent is plain content: build its state now
+                    int need = trie.utf8Need[node];
+                    int count = base.count() + trie.plainChars[node] + (need > 0 ? 1 : 0);
+                    from = ParseState.withLexer(top, lexer.content(base, count, need, trie.utf8Lo[node] & 0xFF, trie.utf8Hi[node] & 0xFF, depth));
+                    stateStack[depth] = from;
+                }
+                ParseState next = from.step(trie.edgeByte[e] & 0xFF);
+                if (next == null) {
+                    continue;
+                }
+                if (next.minBytes() <= after) {
+                    allowTokens(allowed, child);
+                }
+                if (next.canStep() && hasChildren) {
+                    depth++;
+                    nodeStack[depth] = child;
+                    edgeStack[depth] = trie.edgeStart[child];
+                    stateStack[depth] = next;
+                }
+            }
+        }
+
+        private void allowTokens(long[] allowed, int node) {
+            for (int t = trie.tokenStart[node]; t < trie.tokenStart[node + 1]; t++) {
+                int id = trie.tokens[t];
+                allowed[id >> 6] |= 1L << id;
             }
         }
 

@@ -83,6 +83,20 @@ final class ParseState {
         return parses.length > 0;
     }
 
+    /** The single parse's frame when it is inside a plain string's characters (the trie's fast walk), else null. */
+    Frame plainStringBody() {
+        if (parses.length != 1 || accepting) {
+            return null;
+        }
+        Frame f = parses[0];
+        return f.node() instanceof StringLexer x && x.plain() && StringLexer.inBody(f.lex()) ? f : null;
+    }
+
+    /** The state whose only parse is {@code f} with its lexer state replaced (plain string content read). */
+    static ParseState withLexer(Frame f, Object lex) {
+        return new ParseState(new Frame[] {Frame.of(f.node(), 0, lex, f.next())}, false);
+    }
+
     /** The state after byte {@code b} (0..255), or null if no parse accepts it. */
     ParseState step(int b) {
         List<Frame> out = null;

@@ -37,6 +37,30 @@ final class StringLexer extends Grammar.Lexer {
         this.start = new St(OPEN, 0, 0, 0, 0, AsciiPattern.START, all, 0);
     }
 
+    /** No pattern and no excluded names: content bytes only count characters (the token trie's fast walk). */
+    boolean plain() {
+        return pattern == null && excludedNames == null;
+    }
+
+    int maxLength() {
+        return maxLength;
+    }
+
+    /** Fewest bytes to complete from {@code count} characters with {@code need} UTF-8 continuation bytes pending. */
+    int minAfterContent(int count, int need) {
+        return Grammar.add(need, closeMin(count));
+    }
+
+    /** The body state after plain content: {@code count} characters (a pending one included), UTF-8 state as given. */
+    St content(St from, int count, int need, int nextLo, int nextHi, int bytes) {
+        return new St(need > 0 ? UTF8 : BODY, count, need, nextLo, nextHi, from.nfa, from.excluded, from.contentBytes + bytes);
+    }
+
+    /** Whether {@code state} is inside the characters (not after a backslash, not inside a UTF-8 character). */
+    static boolean inBody(Object state) {
+        return state instanceof St s && s.phase == BODY;
+    }
+
     static StringLexer key(byte[][] excluded) {
         return new StringLexer(0, Integer.MAX_VALUE, null, excluded);
     }

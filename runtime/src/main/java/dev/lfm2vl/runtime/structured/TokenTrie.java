@@ -26,6 +26,15 @@ final class TokenTrie {
     final int maxDepth;
     /** Whether every byte valid in UTF-8 text is a token on its own (so a completion can go byte by byte). */
     final boolean singleBytes;
+    /**
+     * Per node, for the fast walk inside a plain JSON string: the characters its path completes when every byte is
+     * string content (no quote, backslash or control byte; valid UTF-8, possibly ending inside a character), else
+     * -1; and the UTF-8 state at its end (continuation bytes still needed and the range of the next one).
+     */
+    final int[] plainChars;
+    final byte[] utf8Need;
+    final byte[] utf8Lo;
+    final byte[] utf8Hi;
 
     static TokenTrie of(Tokenizer tokenizer) {
         synchronized (CACHE) {
@@ -80,8 +89,12 @@ final class TokenTrie {
         edgeChild = new int[nodes - 1];
         tokenStart = new int[nodes + 1];
         tokens = new int[order.length];
+        plainChars = new int[nodes];
+        utf8Need = new byte[nodes];
+        utf8Lo = new byte[nodes];
+        utf8Hi = new byte[nodes];
         Builder builder = new Builder(bytes, order);
-        builder.build(0, order.length, 0);
+        builder.build(0, order.length, 0, 0, 0, 0x80, 0xBF);
         edgeStart[nodes] = builder.edges;
         tokenStart[nodes] = builder.tokenCount;
     }
@@ -93,6 +106,35 @@ final class TokenTrie {
             k++;
         }
         return k;
+    }
+
+    /** {chars, need, nextLo, nextHi} after byte {@code b} of plain string content, chars -1 once it is not. */
+    private static int[] plainStep(int chars, int need, int nextLo, int nextHi, int b) {
+        if (chars < 0) {
+            return new int[] {-1, 0, 0x80, 0xBF};
+        }
+        if (need > 0) {
+            if (b < nextLo || b > nextHi) {
+                return new int[] {-1, 0, 0x80, 0xBF};
+            }
+            return need == 1 ? new int[] {chars + 1, 0, 0x80, 0xBF} : new int[] {chars, need - 1, 0x80, 0xBF};
+        }
+        if (b < 0x20 || b == '"' || b == '\\') {
+            return new int[] {-1, 0, 0x80, 0xBF};
+        }
+        if (b < 0x80) {
+            return new int[] {chars + 1, 0, 0x80, 0xBF};
+        }
+        if (b >= 0xC2 && b <= 0xDF) {
+            return new int[] {chars, 1, 0x80, 0xBF};
+        }
+        if (b >= 0xE0 && b <= 0xEF) {
+            return new int[] {chars, 2, b == 0xE0 ? 0xA0 : 0x80, b == 0xED ? 0x9F : 0xBF};
+        }
+        if (b >= 0xF0 && b <= 0xF4) {
+            return new int[] {chars, 3, b == 0xF0 ? 0x90 : 0x80, b == 0xF4 ? 0x8F : 0xBF};
+        }
+        return new int[] {-1, 0, 0x80, 0xBF};
     }
 
     /** Depth-first construction over the sorted tokens: a node is a run of tokens sharing a prefix. */
@@ -109,8 +151,12 @@ final class TokenTrie {
         }
 
         /** Builds the node for tokens order[lo, hi) which share their first {@code depth} bytes; returns its number. */
-        int build(int lo, int hi, int depth) {
+        int build(int lo, int hi, int depth, int chars, int need, int nextLo, int nextHi) {
             int node = nextNode++;
+            plainChars[node] = chars;
+            utf8Need[node] = (byte) need;
+            utf8Lo[node] = (byte) nextLo;
+            utf8Hi[node] = (byte) nextHi;
             tokenStart[node] = tokenCount;
             int k = lo;
             while (k < hi && bytes[order[k]].length == depth) {
@@ -138,7 +184,8 @@ final class TokenTrie {
                     end++;
                 }
                 edgeByte[edge] = b;
-                edgeChild[edge] = build(j, end, depth + 1);
+                int[] u = plainStep(chars, need, nextLo, nextHi, b & 0xFF);
+                edgeChild[edge] = build(j, end, depth + 1, u[0], u[1], u[2], u[3]);
                 edge++;
                 j = end;
             }
