@@ -29,6 +29,7 @@ final class NumberLexer extends Grammar.Lexer {
     private final BigInteger intHi;
     private final int maxDigits;
     private final Map<String, Integer> memo = new HashMap<>();
+    private final Map<String, Boolean> continues = new HashMap<>();
 
     NumberLexer(boolean integer, BigDecimal lo, boolean loExclusive, BigDecimal hi, boolean hiExclusive) {
         this.integer = integer;
@@ -78,6 +79,18 @@ final class NumberLexer extends Grammar.Lexer {
     @Override
     boolean canContinue(Object state) {
         String p = (String) state;
+        if (!bounded()) {
+            return syntax(p) >= 0 && !(integer && (p.equals("0") || p.equals("-0"))); // numbers can always take a digit or a dot
+        }
+        Boolean known = continues.get(p);
+        if (known == null) {
+            known = continues(p);
+            continues.put(p, known);
+        }
+        return known;
+    }
+
+    private boolean continues(String p) {
         for (int k = 0; k < NEXT.length(); k++) {
             String q = p + NEXT.charAt(k);
             if (syntax(q) >= 0 && reachable(q)) {
