@@ -89,6 +89,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--ceiling-ms", hidden = true, defaultValue = "1000", description = "Minimum duration of each ceiling measurement.")
     long ceilingMillis;
 
+    @picocli.CommandLine.Mixin
+    JsonSchemaOption jsonSchema;
+
     @Spec
     CommandSpec spec;
 
@@ -143,6 +146,9 @@ final class BenchCommand implements Callable<Integer> {
                     tps[r] = gen / ((System.nanoTime() - t0) / 1e9);
                 }
                 results.add(result("tg" + gen, tps));
+                if (jsonSchema.present()) {
+                    results.add(maskCost(m, ctx, logits));
+                }
             }
             long visionFlops = 0;
             if (mmproj != null) {
@@ -174,6 +180,64 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return Main.EXIT_OK;
+    }
+
+    /**
+     * The cost of structured output: {@code -n} tokens sampled (temperature 1, seeded) under {@code --json-schema}
+     * ({@code -r} times), timing the allowed-token mask (the token-trie walk plus recording the token) apart from the
+     * decode step that follows it; a finished document starts the next one. Rounds interleave mask and step, so
+     * machine noise hits both alike.
+     */
+    private Map<String, Object> maskCost(Lfm2Model m, int ctx, float[] logits) throws IOException {
+        dev.lfm2vl.runtime.Tokenizer tok = m.tokenizer();
+        dev.lfm2vl.runtime.structured.JsonSchema schema = jsonSchema.compiled();
+        int vocab = m.config().vocabSize();
+        long[] allowed = new long[(vocab + 63) >> 6];
+        double[] maskMs = new double[reps];
+        double[] stepMs = new double[reps];
+        int documents = 0;
+        for (int r = 0; r < reps; r++) {
+            dev.lfm2vl.runtime.Sampler sampler = new dev.lfm2vl.runtime.Sampler(vocab,
+                    new dev.lfm2vl.runtime.Sampler.Settings(1f, 0f, 0, 1f, 1f, 0, 42 + r));
+            Lfm2State st = m.newState(ctx);
+            m.forward(st, new int[] {Math.max(0, tok.bosId())}, 0, 1, logits);
+            dev.lfm2vl.runtime.TokenConstraint c = schema.constraint(tok);
+            long mask = 0;
+            long step = 0;
+            int steps = 0;
+            for (int i = 0; i < gen && st.remaining() > 0; i++) {
+                long t0 = System.nanoTime();
+                c.allowed(allowed, 1 << 20);
+                int id = sampler.sample(logits, 0, allowed);
+                c.accept(id);
+                long t1 = System.nanoTime();
+                if (tok.isEndOfGeneration(id)) {
+                    c = schema.constraint(tok);
+                    documents++;
+                }
+                m.forward(st, new int[] {id}, 0, 1, logits);
+                long t2 = System.nanoTime();
+                mask += t1 - t0;
+                step += t2 - t1;
+                steps++;
+            }
+            maskMs[r] = mask / 1e6 / steps;
+            stepMs[r] = step / 1e6 / steps;
+        }
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("test", "json_schema_mask");
+        o.put("mask_ms_per_token", round(median(maskMs)));
+        o.put("mask_ms_best", round(java.util.Arrays.stream(maskMs).min().orElse(0)));
+        o.put("decode_ms_per_token", round(median(stepMs)));
+        o.put("mask_share_of_decode", round(median(maskMs) / median(stepMs)));
+        o.put("documents_finished", documents);
+        return o;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** Side of the vision benchmarks' image: one full tile (1024 patches of 16 px, 256 image tokens). */
@@ -337,6 +401,12 @@ final class BenchCommand implements Callable<Integer> {
         List<Map<String, Object>> results = (List<Map<String, Object>>) report.get("results");
         for (Map<String, Object> r : results) {
             String test = (String) r.get("test");
+            if (r.containsKey("mask_ms_per_token")) {
+                out.printf(Locale.ROOT, "%-8s %11.3f ms %10s %9.1f%%  of a decode step (%.1f ms) for the --json-schema token mask%n", "mask",
+                        ((Number) r.get("mask_ms_per_token")).doubleValue(), "", 100 * ((Number) r.get("mask_share_of_decode")).doubleValue(),
+                        ((Number) r.get("decode_ms_per_token")).doubleValue());
+                continue;
+            }
             if (r.containsKey("ms")) {
                 double ms = ((Number) r.get("ms")).doubleValue();
                 if (test.startsWith("vision")) {

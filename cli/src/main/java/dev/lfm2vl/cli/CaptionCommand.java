@@ -47,6 +47,7 @@ import picocli.CommandLine.Spec;
                 "  lfm2vl caption photo.jpg",
                 "  lfm2vl caption --recursive --jsonl captions.jsonl ~/Pictures",
                 "  lfm2vl caption -p 'List the objects.' a.png b.png",
+                "  lfm2vl caption --json-schema caption-schema.json --jsonl captions.jsonl ~/Pictures",
                 "  lfm2vl caption -m model.gguf --mmproj mmproj.gguf --temp 0 --json photos/"})
 final class CaptionCommand implements Callable<Integer> {
     static final String DEFAULT_PROMPT = "Describe this image.";
@@ -60,6 +61,9 @@ final class CaptionCommand implements Callable<Integer> {
 
     @Mixin
     SamplingOptions sampling;
+
+    @Mixin
+    JsonSchemaOption jsonSchema;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE_OR_DIR",
             description = "Images (${sys:lfm2vl.image.formats}) or folders of images to caption.")
@@ -101,6 +105,7 @@ final class CaptionCommand implements Callable<Integer> {
         vision.pairedWith(options).requireMmproj("to caption images");
         ImageConversation.checkPrompt(system, prompt, 1);
         Sampler.Settings settings = sampling.settings();
+        jsonSchema.checkLimit(maxTokens);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
 
@@ -153,7 +158,8 @@ final class CaptionCommand implements Callable<Integer> {
             try (Parallel pool = options.pool(); Lfm2Model model = Lfm2Model.load(modelPath, pool);
                  VisionModel vm = vision.load(pool, model)) {
                 status.clear();
-                ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength(), err));
+                ImageConversation conversation = new ImageConversation(model, vm, vision, options.contextSize(model.config().contextLength(), err),
+                        jsonSchema.text());
                 failures += batch.run(todo, conversation, settings, todo.size() == 1 ? status : Status.off());
             } finally {
                 status.clear();
@@ -260,7 +266,11 @@ final class CaptionCommand implements Callable<Integer> {
                 if (vision.verbose) {
                     bar.message(Timings.summary(r, 0, answer.encodeNanos()));
                 }
-                emit(record(image, answer, total));
+                Map<String, Object> record = record(image, answer, total);
+                if (jsonSchema.present()) {
+                    record.put("json", new JsonWriter.Raw(r.text())); // the answer is a valid document: embedded as is
+                }
+                emit(record);
                 finished++;
                 if (r.stopReason() == Generator.StopReason.CONTEXT_FULL && !quiet) {
                     bar.message("note: " + image + ": the context is full; " + conversation.contextFullAdvice());

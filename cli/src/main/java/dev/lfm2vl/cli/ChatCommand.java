@@ -7,12 +7,14 @@ import dev.lfm2vl.runtime.Generator;
 import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.Listener;
-import dev.lfm2vl.runtime.Prompt;
 import dev.lfm2vl.runtime.PreprocessedImage;
+import dev.lfm2vl.runtime.Prompt;
+import dev.lfm2vl.runtime.TokenConstraint;
 import dev.lfm2vl.runtime.Tokenizer;
 import dev.lfm2vl.runtime.VisionModel;
 import java.io.BufferedReader;
 import java.io.Console;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -54,6 +56,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Mixin
     VisionOptions vision;
+
+    @Mixin
+    JsonSchemaOption jsonSchema;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "The system message.")
     String system;
@@ -97,6 +102,7 @@ final class ChatCommand implements Callable<Integer> {
                 Runtime.getRuntime().halt(130);
             }
         });
+        jsonSchema.checkLimit(maxTokens);
         Path modelPath = options.modelPath();
         boolean withImages = vision.pairedWith(options).mmproj != null || options.hubMmproj() != null;
         Status status = Status.on(err, quiet);
@@ -156,7 +162,7 @@ final class ChatCommand implements Callable<Integer> {
                         continue;
                     }
                     // Ctrl-C while the images are encoded or before the first token takes the turn back (nothing sent)
-                    Generator.Result r = chat.send(prompt, maxTokens, listener);
+                    Generator.Result r = chat.send(prompt, maxTokens, listener, constraint(tokenizer));
                     if (attached && !r.takenBack()) {
                         images.pending.clear();
                     }
@@ -279,5 +285,10 @@ final class ChatCommand implements Callable<Integer> {
         if (images != null) {
             images.pending.clear();
         }
+    }
+
+    /** A fresh document for one answer under --json-schema, or null. */
+    private TokenConstraint constraint(Tokenizer tokenizer) throws IOException {
+        return jsonSchema.present() ? jsonSchema.compiled().constraint(tokenizer) : null;
     }
 }

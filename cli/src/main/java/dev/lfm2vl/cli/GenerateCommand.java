@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
                 "  lfm2vl generate -m model.gguf -p 'Write a haiku about Java.'",
                 "  lfm2vl generate -m model.gguf -p 'Hello' -n 32 --temp 0 --print-ids",
+                "  lfm2vl generate -m model.gguf -p 'Name three colours.' --json-schema '{\"type\":\"array\",\"items\":{\"type\":\"string\"}}'",
                 "  lfm2vl generate -m model.gguf --raw -p 'Once upon a time' --seed 42",
                 "  lfm2vl generate -m model.gguf --mmproj mmproj.gguf --image photo.jpg -p 'What is in this image?'",
                 "  lfm2vl generate -m model.gguf --mmproj mmproj.gguf --image a.png --image b.png -p 'Compare <__media__> and <__media__>.'"})
@@ -40,6 +41,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     VisionOptions vision;
+
+    @Mixin
+    JsonSchemaOption jsonSchema;
 
     @Option(names = "--image", paramLabel = "IMAGE",
             description = "An image to ask about (${sys:lfm2vl.image.formats}; repeatable; needs --mmproj). Each goes where the prompt has <__media__>, "
@@ -77,6 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
             throw new UserError("-n must be -1 or more, got " + maxTokens);
         }
         Sampler.Settings settings = sampling.settings();
+        jsonSchema.checkLimit(maxTokens);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (!images.isEmpty()) {
@@ -104,7 +109,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (!images.isEmpty()) {
                 try (VisionModel vm = vision.load(pool, model)) {
                     status.clear();
-                    ImageConversation conversation = new ImageConversation(model, vm, vision, contextSize);
+                    ImageConversation conversation = new ImageConversation(model, vm, vision, contextSize, jsonSchema.text());
                     Lfm2Vl.Answer a = conversation.answerTimed(system, prompt, images, settings, maxTokens, listener, err, status);
                     r = a.result();
                     encodeNanos = a.encodeNanos();
@@ -139,7 +144,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     private Generator.Result generateText(Lfm2Model model, Tokenizer tokenizer, Lfm2State state, Sampler.Settings settings,
-                                          Listener listener, Status status) {
+                                          Listener listener, Status status) throws java.io.IOException {
         String text;
         if (raw) {
             text = prompt;
@@ -155,7 +160,7 @@ final class GenerateCommand implements Callable<Integer> {
         Generator generator = new Generator(model, tokenizer);
         try {
             return generator.generate(state, Prompt.of(ids), new Sampler(model.config().vocabSize(), settings),
-                    maxTokens, status.showing(listener, null));
+                    maxTokens, status.showing(listener, null), jsonSchema.present() ? jsonSchema.compiled().constraint(tokenizer) : null);
         } finally {
             status.clear();
         }

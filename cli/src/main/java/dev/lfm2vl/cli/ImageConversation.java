@@ -28,7 +28,12 @@ final class ImageConversation {
     private final int modelContext;
 
     ImageConversation(Lfm2Model text, VisionModel vision, VisionOptions options, int contextSize) throws GgufFormatException {
-        this.vlm = Lfm2Vl.of(text, vision, options.apiOptions(contextSize));
+        this(text, vision, options, contextSize, null);
+    }
+
+    /** As above, every answer constrained to the JSON Schema {@code jsonSchema} (null: free text). */
+    ImageConversation(Lfm2Model text, VisionModel vision, VisionOptions options, int contextSize, String jsonSchema) throws GgufFormatException {
+        this.vlm = Lfm2Vl.of(text, vision, options.apiOptions(contextSize).withJsonSchema(jsonSchema));
         this.options = options;
         this.vision = vision;
         this.contextSize = contextSize;

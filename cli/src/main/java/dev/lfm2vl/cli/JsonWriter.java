@@ -8,6 +8,9 @@ import java.util.Map;
 final class JsonWriter {
     private JsonWriter() {}
 
+    /** Text that is already one valid JSON value (a constrained answer), written as is. */
+    record Raw(String json) {}
+
     static String write(Object value, boolean pretty) {
         StringBuilder b = new StringBuilder();
         write(b, value, pretty ? 0 : -1);
@@ -18,6 +21,7 @@ final class JsonWriter {
         switch (v) {
             case null -> b.append("null");
             case String s -> string(b, s);
+            case Raw r -> b.append(r.json());
             case Boolean x -> b.append(x);
             case Float f -> number(b, f.doubleValue(), true);
             case Double d -> number(b, d, false);

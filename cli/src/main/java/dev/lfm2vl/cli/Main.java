@@ -5,6 +5,7 @@ import dev.lfm2vl.runtime.ContextFullException;
 import dev.lfm2vl.runtime.ImageFormats;
 import dev.lfm2vl.runtime.ImageMemoryException;
 import dev.lfm2vl.runtime.PromptTooLongException;
+import dev.lfm2vl.runtime.structured.SchemaException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
@@ -111,6 +112,7 @@ public final class Main implements Runnable {
             case AccessDeniedException a -> EXIT_USAGE;
             case PromptTooLongException p -> EXIT_USAGE; // the images and text do not fit the context
             case ContextFullException c -> EXIT_USAGE; // the prompt alone does not fit the requested --ctx-size
+            case SchemaException s -> EXIT_USAGE; // --json-schema refused, or -n too small for its shortest document
             // any other IllegalArgumentException is a failed internal check, not the user's input: exit 1
             default -> EXIT_FAILURE;
         };

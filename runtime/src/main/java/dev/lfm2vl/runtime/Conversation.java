@@ -101,6 +101,11 @@ public final class Conversation {
      * @throws ContextFullException if the prompt does not fit in what is left of the context
      */
     public Generator.Result send(Prompt prompt, int maxTokens, Listener listener) {
+        return send(prompt, maxTokens, listener, null);
+    }
+
+    /** As {@link #send(Prompt, int, Listener)}, the answer restricted by {@code constraint} (null: free). */
+    public Generator.Result send(Prompt prompt, int maxTokens, Listener listener, TokenConstraint constraint) {
         if (prompt.positions() > state.remaining()) {
             throw new ContextFullException(state.position() + prompt.positions(), state.capacity());
         }
@@ -110,7 +115,7 @@ public final class Conversation {
         } catch (CancellationException e) { // stopped while encoding: nothing was fed to the model
             return Generator.Result.cancelledBefore(prompt.positions());
         }
-        return recorded(generator.generate(state, encoded, sampler, maxTokens, listener));
+        return recorded(generator.generate(state, encoded, sampler, maxTokens, listener, constraint));
     }
 
     /**

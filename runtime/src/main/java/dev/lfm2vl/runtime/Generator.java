@@ -40,6 +40,14 @@ public final class Generator {
     private final Tokenizer tokenizer;
     private final float[] logits;
     private final int[] one = new int[1];
+    private long[] allowed; // the constraint's token mask, made on first use
+
+    private long[] allowed() {
+        if (allowed == null) {
+            allowed = new long[(logits.length + 63) >> 6];
+        }
+        return allowed;
+    }
 
     public Generator(Lfm2Model model, Tokenizer tokenizer) {
         this.model = model;
@@ -87,6 +95,16 @@ public final class Generator {
      * and the state is as it was before the call (a chat turn stopped there was never sent).
      */
     public Result generate(Lfm2State state, Prompt prompt, Sampler sampler, int maxTokens, Listener listener) {
+        return generate(state, prompt, sampler, maxTokens, listener, null);
+    }
+
+    /**
+     * As {@link #generate(Lfm2State, Prompt, Sampler, int, Listener)}, sampling only the tokens {@code constraint}
+     * allows (null: any). The constraint is told how many tokens can still come (the token limit and the context
+     * both count), so it can steer a structured answer to completion before either runs out.
+     */
+    public Result generate(Lfm2State state, Prompt prompt, Sampler sampler, int maxTokens, Listener listener,
+            TokenConstraint constraint) {
         long t0 = System.nanoTime();
         int promptPositions = prompt.positions();
         int steps = 0;
@@ -121,7 +139,18 @@ public final class Generator {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            int id = sampler.sample(logits, 0);
+            int id;
+            if (constraint == null) {
+                id = sampler.sample(logits, 0);
+            } else {
+                int budget = state.remaining() + 1; // the token sampled when the context is full is kept, not fed
+                if (maxTokens >= 0) {
+                    budget = Math.min(budget, maxTokens - count);
+                }
+                constraint.allowed(allowed(), budget);
+                id = sampler.sample(logits, 0, allowed);
+                constraint.accept(id);
+            }
             sampler.accept(id);
             if (count == generated.length) {
                 generated = Arrays.copyOf(generated, count * 2);

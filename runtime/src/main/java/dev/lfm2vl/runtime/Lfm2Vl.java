@@ -3,6 +3,8 @@ package dev.lfm2vl.runtime;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.kernels.VectorModule;
 import dev.lfm2vl.loader.GgufFormatException;
+import dev.lfm2vl.runtime.structured.JsonSchema;
+import dev.lfm2vl.runtime.structured.SchemaException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,9 +40,10 @@ public final class Lfm2Vl implements AutoCloseable {
      * @param imageSplitting  split large images into 512-px tiles plus a thumbnail
      * @param maxImagePixels  refuse larger images before decoding them
      * @param system          system message, or null
+     * @param jsonSchema      a JSON Schema every answer must satisfy (structured output, README), or null
      */
     public record Options(int threads, int contextSize, int maxTokens, Sampler.Settings sampling, PreprocessMode preprocess,
-            int minImageTokens, int maxImageTokens, boolean imageSplitting, long maxImagePixels, String system) {
+            int minImageTokens, int maxImageTokens, boolean imageSplitting, long maxImagePixels, String system, String jsonSchema) {
 
         public Options {
             if (threads < 1) {
@@ -60,43 +63,51 @@ public final class Lfm2Vl implements AutoCloseable {
         /** All cores, 4096 positions, 256 tokens, the model card's sampling, HF pre-processing with 64..256 image tokens. */
         public static Options defaults() {
             return new Options(Runtime.getRuntime().availableProcessors(), 4096, 256, Sampler.Settings.defaults(), PreprocessMode.HF,
-                    64, 256, true, ImageLoader.DEFAULT_MAX_PIXELS, null);
+                    64, 256, true, ImageLoader.DEFAULT_MAX_PIXELS, null, null);
         }
 
         public Options withThreads(int n) {
-            return new Options(n, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+            return new Options(n, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system, jsonSchema);
         }
 
         public Options withContextSize(int n) {
-            return new Options(threads, n, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+            return new Options(threads, n, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system, jsonSchema);
         }
 
         public Options withMaxTokens(int n) {
-            return new Options(threads, contextSize, n, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+            return new Options(threads, contextSize, n, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system, jsonSchema);
         }
 
         public Options withSampling(Sampler.Settings s) {
-            return new Options(threads, contextSize, maxTokens, s, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+            return new Options(threads, contextSize, maxTokens, s, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system, jsonSchema);
         }
 
         public Options withPreprocess(PreprocessMode m) {
-            return new Options(threads, contextSize, maxTokens, sampling, m, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system);
+            return new Options(threads, contextSize, maxTokens, sampling, m, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system, jsonSchema);
         }
 
         public Options withImageTokens(int min, int max) {
-            return new Options(threads, contextSize, maxTokens, sampling, preprocess, min, max, imageSplitting, maxImagePixels, system);
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, min, max, imageSplitting, maxImagePixels, system, jsonSchema);
         }
 
         public Options withImageSplitting(boolean on) {
-            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, on, maxImagePixels, system);
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, on, maxImagePixels, system, jsonSchema);
         }
 
         public Options withMaxImagePixels(long n) {
-            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, n, system);
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, n, system, jsonSchema);
         }
 
         public Options withSystem(String s) {
-            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, s);
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, s, jsonSchema);
+        }
+
+        /** Constrains every answer to the JSON Schema {@code schema} (JSON text; null: free text); checked here. */
+        public Options withJsonSchema(String schema) {
+            if (schema != null) {
+                JsonSchema.compile(schema); // refuse a bad schema now, with its pointer
+            }
+            return new Options(threads, contextSize, maxTokens, sampling, preprocess, minImageTokens, maxImageTokens, imageSplitting, maxImagePixels, system, schema);
         }
     }
 
@@ -205,6 +216,14 @@ public final class Lfm2Vl implements AutoCloseable {
     public Answer answer(String system, String user, List<Path> images, Sampler.Settings sampling, int maxTokens,
             Listener listener) throws IOException {
         long t0 = System.nanoTime();
+        TokenConstraint constraint = null;
+        if (options.jsonSchema() != null) {
+            constraint = JsonSchema.compile(options.jsonSchema()).constraint(tokenizer);
+            if (maxTokens >= 0 && maxTokens < constraint.minTokens()) {
+                throw new SchemaException("the token limit " + maxTokens + " is below the " + constraint.minTokens()
+                        + " tokens of the shortest document the JSON schema accepts");
+            }
+        }
         Prompt request = prompt(system, user, images, listener);
         if (request.positions() > state.capacity()) {
             throw new PromptTooLongException(request.positions(), request.imageTokens(), state.capacity(),
@@ -218,7 +237,8 @@ public final class Lfm2Vl implements AutoCloseable {
         }
         long encodeNanos = System.nanoTime() - t0;
         state.reset();
-        Generator.Result r = generator.generate(state, encoded, new Sampler(text.config().vocabSize(), sampling), maxTokens, listener);
+        Generator.Result r = generator.generate(state, encoded, new Sampler(text.config().vocabSize(), sampling), maxTokens, listener,
+                constraint);
         return new Answer(r, request.imageTokens(), encodeNanos);
     }
 

@@ -115,7 +115,23 @@ public final class Sampler {
 
     /** Samples a token from {@code logits[off, off+vocab)}; the caller's array is not modified. */
     public int sample(float[] logits, int off) {
+        return sample(logits, off, null);
+    }
+
+    /**
+     * As {@link #sample(float[], int)}, drawing only among the tokens whose bit is set in {@code allowed} (one bit per
+     * id, null: all): the others' logits count as -infinity, so the whole chain (penalty, top-k, top-p, min-p,
+     * temperature) works within the allowed set and greedy stays its argmax. At least one token must be allowed.
+     */
+    public int sample(float[] logits, int off, long[] allowed) {
         System.arraycopy(logits, off, values, 0, vocab);
+        if (allowed != null) {
+            for (int i = 0; i < vocab; i++) {
+                if ((allowed[i >> 6] >>> i & 1) == 0) {
+                    values[i] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
         applyRepetitionPenalty();
         if (settings.temperature() <= 0) {
             return argmax(values, 0, vocab);
@@ -272,12 +288,16 @@ public final class Sampler {
         }
         double r = random.nextDouble() * sum;
         double cum = 0;
+        int lastLive = 0; // rounding fallback: never a candidate of weight 0 (masked out)
         for (int i = 0; i < n; i++) {
             cum += values[i];
+            if (values[i] > 0) {
+                lastLive = i;
+            }
             if (r < cum) {
                 return ids[i];
             }
         }
-        return ids[n - 1];
+        return ids[lastLive];
     }
 }

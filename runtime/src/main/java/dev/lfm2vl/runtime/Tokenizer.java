@@ -447,6 +447,11 @@ public final class Tokenizer {
 
     private static final byte[] EMPTY_BYTES = new byte[0];
 
+    /** The bytes token {@code id} prints in an answer (empty for control tokens); a copy, for building tables once. */
+    public byte[] pieceBytes(int id) {
+        return pieceBytes(id, false).clone();
+    }
+
     /** Concatenates the pieces of {@code ids} as bytes and decodes them as UTF-8. */
     public String decode(int[] ids, boolean showSpecial) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);

@@ -1,0 +1,83 @@
+package dev.lfm2vl.runtime.structured;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What the compiler refuses (one line naming the keyword and its JSON pointer) and how keywords combine. */
+class SchemaCompilerTest {
+
+    private static String refusal(String schema) {
+        SchemaException e = assertThrows(SchemaException.class, () -> JsonSchema.compile(schema));
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        return e.getMessage();
+    }
+
+    @Test
+    void everyUnsupportedKeywordIsRefusedWithItsPointer() {
+        List<String> unsupported = List.of("uniqueItems", "multipleOf", "patternProperties", "propertyNames", "minProperties",
+                "maxProperties", "dependentRequired", "dependentSchemas", "if", "then", "else", "not", "contains", "minContains",
+                "maxContains", "prefixItems", "unevaluatedProperties", "unevaluatedItems", "contentEncoding", "contentMediaType",
+                "$anchor", "$dynamicRef", "dependencies", "additionalItems", "madeUpKeyword");
+        for (String k : unsupported) {
+            String schema = "{\"type\":\"object\",\"properties\":{\"tags\":{\"type\":\"array\",\"" + k + "\":true}}}";
+            assertEquals("unsupported keyword '" + k + "' at /properties/tags/" + k, refusal(schema));
+        }
+        assertEquals("unsupported keyword 'not' at /anyOf/1/not", refusal("{\"anyOf\":[{\"type\":\"string\"},{\"not\":{}}]}"));
+        assertEquals("unsupported keyword 'x' at /$defs/a~1b/x", refusal("{\"$defs\":{\"a/b\":{\"x\":1}}}"));
+    }
+
+    @Test
+    void invalidSchemasAreRefused() {
+        assertEquals("unknown type 'text' at /properties/a/type", refusal("{\"properties\":{\"a\":{\"type\":\"text\"}}}"));
+        assertTrue(refusal("{\"properties\":{\"a\":{\"$ref\":\"#/$defs/missing\"}}}").startsWith("$ref '#/$defs/missing' points at nothing at /properties/a/$ref"));
+        assertTrue(refusal("{\"type\":").startsWith("schema is not valid JSON"));
+        assertTrue(refusal("{\"type\":\"string\",\"type\":\"integer\"}").contains("duplicate property"));
+        assertTrue(refusal("{\"type\":\"string\",\"format\":\"ipv4\"}").matches("unsupported format \"ipv4\" .* at /format"));
+        assertTrue(refusal("{\"type\":\"string\",\"pattern\":\"(?=a)\"}").contains("at /pattern"));
+        assertTrue(refusal("{\"type\":\"string\",\"pattern\":\"a\\\\1\"}").contains("unsupported pattern escape"));
+        assertTrue(refusal("{\"type\":\"string\",\"minLength\":-1}").contains("minLength"));
+        assertTrue(refusal("{\"type\":\"integer\",\"minimum\":5,\"maximum\":4}").contains("no finite JSON document"));
+        assertTrue(refusal("{\"$ref\":\"#\"}").contains("no finite JSON document"));
+        assertTrue(refusal("{\"$ref\":\"http://example.com/s.json\"}").contains("only local $ref"));
+        assertTrue(refusal("false").contains("accepts nothing"));
+        assertTrue(refusal("{\"type\":\"object\",\"required\":[\"a\"],\"additionalProperties\":false}").contains("forbidden"));
+        assertTrue(refusal("{\"items\":[{}]}").contains("tuple"));
+    }
+
+    @Test
+    void recursiveRefsCompileAndAcceptNestedDocuments() {
+        JsonSchema s = JsonSchema.compile("{\"$defs\":{\"t\":{\"type\":\"object\",\"properties\":{\"v\":{\"type\":\"integer\"},"
+                + "\"kids\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/t\"}}},\"required\":[\"v\"],\"additionalProperties\":false}},"
+                + "\"$ref\":\"#/$defs/t\"}".replace(",\"$ref\"", ",\"allOf\":[{\"$ref\""));
+        assertTrue(s.accepts("{\"v\":1,\"kids\":[{\"v\":2},{\"v\":3,\"kids\":[]}]}"));
+        assertFalse(s.accepts("{\"v\":1,\"kids\":[{}]}"));
+    }
+
+    @Test
+    void keywordsCombine() {
+        JsonSchema nullable = JsonSchema.compile("{\"type\":\"string\",\"maxLength\":2,\"nullable\":true}");
+        assertTrue(nullable.accepts("null"));
+        assertTrue(nullable.accepts("\"ab\""));
+        assertFalse(nullable.accepts("\"abc\""));
+        JsonSchema types = JsonSchema.compile("{\"type\":[\"boolean\",\"integer\"],\"minimum\":3}");
+        assertTrue(types.accepts("true"));
+        assertTrue(types.accepts("7"));
+        assertFalse(types.accepts("2"));
+        JsonSchema all = JsonSchema.compile("{\"allOf\":[{\"type\":\"integer\",\"minimum\":0},{\"maximum\":9}]}");
+        assertTrue(all.accepts("9"));
+        assertFalse(all.accepts("10"));
+        JsonSchema any = JsonSchema.compile("{}");
+        assertTrue(any.accepts("{\"a\":[1,\"x\",null,{\"b\":false}]}"));
+        JsonSchema en = JsonSchema.compile("{\"enum\":[\"a\",{\"k\":[1]}]}");
+        assertTrue(en.accepts("{\"k\":[1]}"));
+        assertFalse(en.accepts("\"b\""));
+        JsonSchema extra = JsonSchema.compile("{\"type\":\"object\"}");
+        assertTrue(extra.accepts("{}"));
+        assertFalse(extra.accepts("{\"a\":1}"), "extra properties are allowed but never generated when additionalProperties is absent");
+    }
+}
