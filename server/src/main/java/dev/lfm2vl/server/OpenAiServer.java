@@ -369,7 +369,10 @@ public final class OpenAiServer implements AutoCloseable {
         byte[] bytes = JSON.writeValueAsBytes(body);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(status, bytes.length);
-        ex.getResponseBody().write(bytes);
+        // closing the body stream sends the response before the exchange drains any unread request body (a 413)
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
     }
 
     private static byte[] sha256(String s) {
