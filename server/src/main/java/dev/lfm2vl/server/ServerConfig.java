@@ -58,6 +58,10 @@ public record ServerConfig(String host, int port, String apiKey, int maxBody, Li
         return new ServerConfig(host, port, apiKey, maxBody, corsOrigins, root, allowRemoteImages, metrics, remoteTimeout, drain);
     }
 
+    public ServerConfig withRemoteImages(boolean allowed) {
+        return new ServerConfig(host, port, apiKey, maxBody, corsOrigins, mediaRoot, allowed, metrics, remoteTimeout, drain);
+    }
+
     public ServerConfig withMetrics(boolean on) {
         return new ServerConfig(host, port, apiKey, maxBody, corsOrigins, mediaRoot, allowRemoteImages, on, remoteTimeout, drain);
     }

@@ -160,4 +160,18 @@ class ChatCompletionsTest {
         assertEquals("{\"status\":\"ok\"}", health.body());
         assertNull(health.headers().firstValue("Access-Control-Allow-Origin").orElse(null), "no CORS unless asked for");
     }
+
+    @Test
+    void aStopStringEndsTheAnswerBeforeItWithFinishReasonStop() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String base = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"temperature\":0,\"max_tokens\":20";
+        var full = json.readTree(server.post("/v1/chat/completions", base + "}").body());
+        String text = full.get("choices").get(0).get("message").get("content").asText();
+        assertTrue(text.length() >= 6, text);
+        String stop = text.substring(4, 6);
+        var cut = json.readTree(server.post("/v1/chat/completions", base + ",\"stop\":[" + json.writeValueAsString(stop) + "]}").body());
+        assertEquals(text.substring(0, text.indexOf(stop)), cut.get("choices").get(0).get("message").get("content").asText());
+        assertEquals("stop", cut.get("choices").get(0).get("finish_reason").asText());
+        assertTrue(cut.get("usage").get("completion_tokens").asInt() < 20, cut.toString());
+    }
 }
