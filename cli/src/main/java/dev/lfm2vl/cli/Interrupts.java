@@ -14,4 +14,13 @@ final class Interrupts {
             // no SIGINT on this platform: default behaviour
         }
     }
+
+    /** {@code action} on SIGTERM (e.g. from a service manager) instead of the default exit; ignored where there is none. */
+    static void onTerminate(Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> action.run());
+        } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+            // no SIGTERM on this platform: default behaviour
+        }
+    }
 }

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         versionProvider = Main.Version.class,
         description = "Run LiquidAI LFM2-VL vision-language models on the CPU, in pure Java, from GGUF files.",
         subcommands = {InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, CaptionCommand.class, ChatCommand.class,
-                EmbedImageCommand.class, LogitsCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class, PlanCommand.class,
+                EmbedImageCommand.class, LogitsCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class, PlanCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  lfm2vl info model.gguf",
@@ -33,6 +33,7 @@ import picocli.CommandLine.Option;
                 "  lfm2vl generate -m model.gguf --mmproj mmproj.gguf --image photo.jpg -p 'What is in this image?'",
                 "  lfm2vl caption -m model.gguf --mmproj mmproj.gguf photo1.jpg photo2.png",
                 "  lfm2vl plan --max-image-tokens 1024 photo.jpg",
+                "  lfm2vl serve -m model.gguf --mmproj mmproj.gguf --port 8080",
                 "  lfm2vl embed-image -m model.gguf --mmproj mmproj.gguf photo.jpg --out photo.f32 --layout photo.json"})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

@@ -33,8 +33,9 @@ class ReadmeExamplesTest {
         return Path.of(System.getProperty("lfm2vl.root", ".."));
     }
 
+    /** The runtime's examples; the Server section's LangChain4j client runs in the server module (ReadmeServerExamplesTest). */
     private static List<String> javaBlocks() throws IOException {
-        return blocks("java");
+        return blocks("java").stream().filter(b -> !b.contains("import dev.langchain4j.")).toList();
     }
 
     private static List<String> blocks(String language) throws IOException {

@@ -1,0 +1,327 @@
+package dev.lfm2vl.server;
+
+import dev.lfm2vl.runtime.ImageEntry;
+import dev.lfm2vl.runtime.Lfm2Model;
+import dev.lfm2vl.runtime.Lfm2State;
+import dev.lfm2vl.runtime.Prompt;
+import dev.lfm2vl.runtime.Sampler;
+import dev.lfm2vl.runtime.TokenDecoder;
+import dev.lfm2vl.runtime.Tokenizer;
+import dev.lfm2vl.runtime.VisionModel;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+
+/**
+ * One sequence the engine serves: its own KV cache and conv state ({@link Lfm2State}), and the request it is
+ * working on, advanced by {@link #step} one unit at a time: encode one image entry, feed one prefill chunk, or decode
+ * one token. Used by the scheduler thread only.
+ *
+ * <p>The numbers are those of {@code Generator.generate}, so an answer equals the CLI's: each text chunk and image
+ * entry of the prompt is fed as its own forward call, cut where {@code Lfm2Model.forward} cuts it anyway (the
+ * state's batch size), only the last chunk asking for logits; then sample, accept, feed, exactly as its loop does.
+ *
+ * <p>Prefix reuse: the slot remembers what its cache holds ({@link #held}, one key per position: token ids, image
+ * vectors by content hash). A prompt that extends all of it (same tokens, same images: the conversation resent with
+ * a new turn) is fed from there on. Anything else starts from an empty cache: the conv state cannot be rewound.
+ */
+final class Slot {
+    private enum Phase { IDLE, ENCODE, PREFILL, DECODE }
+
+    private final Lfm2Model model;
+    private final Tokenizer tokenizer;
+    private final VisionModel vision;
+    private final Lfm2State state;
+    private final Metrics metrics;
+    private final float[] logits;
+    /** The allowed-token mask of a constrained answer (response_format), one bit per token. */
+    private final long[] allowed;
+    private final int[] one = new int[1];
+    /** Positions one forward call takes at most: Lfm2Model.newState's batch size, where forward cuts anyway. */
+    private final int chunk;
+
+    /** Keys of the positions the cache holds, valid up to {@link #heldLength}. */
+    private long[] held = new long[64];
+    private int heldLength;
+    private long lastUsed;
+
+    private Phase phase = Phase.IDLE;
+    private ChatEngine.Job job;
+    /** From the prompt's position {@link #start} on, the slot feeds; before it, the cache already holds the prompt. */
+    private int start;
+    /** Per image of the job: per entry, its vectors (null while not encoded). */
+    private float[][][] embeddings;
+    private int encodeImage;
+    private int encodeEntry;
+    /** Prefill progress: chunk index in the prompt and offset inside it. */
+    private int prefillChunk;
+    private int prefillOffset;
+    private long prefillNanos;
+    private Sampler sampler;
+    private TokenDecoder decoder;
+    private StopStrings stop;
+    private int generated;
+
+    Slot(Lfm2Model model, Tokenizer tokenizer, VisionModel vision, int contextSize, Metrics metrics) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.vision = vision;
+        this.state = model.newState(contextSize);
+        this.metrics = metrics;
+        this.logits = new float[model.config().vocabSize()];
+        this.allowed = new long[(logits.length + 63) >> 6];
+        this.chunk = Math.min(Lfm2Model.MAX_BATCH, contextSize);
+    }
+
+    boolean busy() {
+        return phase != Phase.IDLE;
+    }
+
+    long lastUsed() {
+        return lastUsed;
+    }
+
+    /**
+     * How many of the job's prompt positions this slot's cache already holds: all of {@link #held} when the prompt
+     * extends it by at least one position and the boundary is not inside an image entry, else 0.
+     */
+    int reusablePrefix(ChatEngine.Job job) {
+        long[] keys = job.keys;
+        if (heldLength == 0 || heldLength >= keys.length || !Arrays.equals(held, 0, heldLength, keys, 0, heldLength)) {
+            return 0;
+        }
+        int p = 0;
+        for (Prompt.Part c : job.prompt.parts()) {
+            if (c instanceof Prompt.Image && p < heldLength && heldLength < p + c.positions()) {
+                return 0;
+            }
+            p += c.positions();
+        }
+        return heldLength;
+    }
+
+    /** Takes {@code job}: reuses the cache's prefix or clears it, takes cached image vectors, and starts encoding or prefill. */
+    void start(ChatEngine.Job job, LruCache<String, List<float[]>> imageCache) {
+        this.job = job;
+        this.lastUsed = System.nanoTime();
+        start = reusablePrefix(job);
+        if (start == 0) {
+            state.reset();
+            heldLength = 0;
+        } else {
+            metrics.cachedPromptTokens.addAndGet(start);
+        }
+        embeddings = new float[job.images.size()][][];
+        int p = 0;
+        for (Prompt.Part c : job.prompt.parts()) {
+            if (c instanceof Prompt.Image ic && p >= start && embeddings[ic.image()] == null) {
+                int entries = job.images.get(ic.image()).entries().size();
+                List<float[]> cached = imageCache.get(job.imageHashes.get(ic.image()));
+                embeddings[ic.image()] = cached != null ? cached.toArray(new float[0][]) : new float[entries][];
+                if (cached != null) {
+                    metrics.imageCacheHits.incrementAndGet();
+                }
+            }
+            p += c.positions();
+        }
+        encodeImage = 0;
+        encodeEntry = 0;
+        prefillChunk = 0;
+        prefillOffset = 0;
+        prefillNanos = 0;
+        generated = 0;
+        sampler = new Sampler(model.config().vocabSize(), job.sampling);
+        decoder = tokenizer.newDecoder(false);
+        stop = new StopStrings(job.stop);
+        phase = Phase.ENCODE;
+    }
+
+    /** One unit of work; a cancelled job is dropped here (its slot free at once). */
+    void step(LruCache<String, List<float[]>> imageCache) {
+        if (job.cancelled()) {
+            metrics.cancelled.incrementAndGet();
+            clear();
+            return;
+        }
+        try {
+            switch (phase) {
+                case ENCODE -> encodeStep(imageCache);
+                case PREFILL -> prefillStep();
+                case DECODE -> decodeStep();
+                case IDLE -> { }
+            }
+        } catch (CancellationException e) {
+            metrics.cancelled.incrementAndGet();
+            clear();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            fail(ApiError.internal("generation failed: " + ChatRequestParser.clip(String.valueOf(e.getMessage()))));
+        }
+    }
+
+    /** Encodes the next missing image entry; when none is left, moves on to the prefill. */
+    private void encodeStep(LruCache<String, List<float[]>> imageCache) {
+        while (encodeImage < embeddings.length) {
+            float[][] vectors = embeddings[encodeImage];
+            if (vectors != null) {
+                while (encodeEntry < vectors.length && vectors[encodeEntry] != null) {
+                    encodeEntry++;
+                }
+                if (encodeEntry < vectors.length) {
+                    ImageEntry entry = job.images.get(encodeImage).entries().get(encodeEntry);
+                    long t0 = System.nanoTime();
+                    ChatEngine.Job j = job;
+                    vectors[encodeEntry] = vision.embed(entry, j::cancelled);
+                    metrics.imageEncodeNanos.addAndGet(System.nanoTime() - t0);
+                    if (encodeEntry == vectors.length - 1) {
+                        metrics.imagesEncoded.incrementAndGet();
+                        imageCache.put(job.imageHashes.get(encodeImage), List.of(vectors));
+                    }
+                    return;
+                }
+            }
+            encodeImage++;
+            encodeEntry = 0;
+        }
+        phase = Phase.PREFILL;
+        skipHeldPrefix();
+        prefillStep();
+    }
+
+    /** Positions the prefill starts at: the chunk and offset of {@link #start}. */
+    private void skipHeldPrefix() {
+        List<Prompt.Part> chunks = job.prompt.parts();
+        int p = 0;
+        prefillChunk = 0;
+        while (p + chunks.get(prefillChunk).positions() <= start) {
+            p += chunks.get(prefillChunk).positions();
+            prefillChunk++;
+        }
+        prefillOffset = start - p;
+    }
+
+    /** Feeds the next piece of the prompt (at most {@link #chunk} positions of one chunk). */
+    private void prefillStep() {
+        long t0 = System.nanoTime();
+        List<Prompt.Part> chunks = job.prompt.parts();
+        Prompt.Part c = chunks.get(prefillChunk);
+        int n = Math.min(chunk, c.positions() - prefillOffset);
+        boolean last = prefillChunk == chunks.size() - 1 && prefillOffset + n == c.positions();
+        float[] out = last ? logits : null;
+        ChatEngine.Job j = job;
+        switch (c) {
+            case Prompt.Tokens t -> model.forward(state, t.ids(), prefillOffset, n, out, j::cancelled);
+            case Prompt.Image ic -> {
+                float[] e = embeddings[ic.image()][ic.index()];
+                model.forwardEmbeddings(state, e, prefillOffset * (e.length / ic.positions()), n, out, j::cancelled);
+            }
+        }
+        int from = chunkStart(prefillChunk) + prefillOffset;
+        for (int i = 0; i < n; i++) {
+            hold(job.keys[from + i]);
+        }
+        prefillOffset += n;
+        if (prefillOffset == c.positions()) {
+            prefillChunk++;
+            prefillOffset = 0;
+        }
+        prefillNanos += System.nanoTime() - t0;
+        if (last) {
+            metrics.prefillNanos.addAndGet(prefillNanos);
+            embeddings = null;
+            phase = Phase.DECODE;
+        }
+    }
+
+    private int chunkStart(int index) {
+        int p = 0;
+        for (int i = 0; i < index; i++) {
+            p += job.prompt.parts().get(i).positions();
+        }
+        return p;
+    }
+
+    /** One token, as one turn of {@code Generator.generate}'s loop. */
+    private void decodeStep() {
+        long t0 = System.nanoTime();
+        int id;
+        if (job.constraint == null) {
+            id = sampler.sample(logits, 0);
+        } else { // as Generator.generate: the budget counts the token limit and the context
+            int budget = state.remaining() + 1;
+            if (job.maxTokens > 0) {
+                budget = Math.min(budget, job.maxTokens - generated);
+            }
+            job.constraint.allowed(allowed, budget);
+            id = sampler.sample(logits, 0, allowed);
+            job.constraint.accept(id);
+        }
+        sampler.accept(id);
+        generated++;
+        metrics.generatedTokens.incrementAndGet();
+        boolean end = tokenizer.isEndOfGeneration(id);
+        if (!end) {
+            emit(stop.accept(decoder.accept(id)));
+        }
+        String reason = null;
+        if (state.remaining() == 0) {
+            reason = end ? "stop" : "length";
+        } else {
+            one[0] = id;
+            model.forward(state, one, 0, 1, logits);
+            hold(id);
+            if (end || stop.matched()) {
+                reason = "stop";
+            } else if (job.maxTokens > 0 && generated >= job.maxTokens) {
+                reason = "length";
+            }
+        }
+        metrics.decodeNanos.addAndGet(System.nanoTime() - t0);
+        if (reason != null) {
+            emit(stop.accept(decoder.flush()));
+            emit(stop.flush());
+            metrics.promptTokens.addAndGet(job.keys.length);
+            job.events.add(new ChatEngine.Done(reason, job.keys.length, generated, start));
+            finish();
+        }
+    }
+
+    private void emit(String text) {
+        if (!text.isEmpty()) {
+            job.events.add(new ChatEngine.Text(text));
+        }
+    }
+
+    private void hold(long key) {
+        if (heldLength == held.length) {
+            held = Arrays.copyOf(held, held.length * 2);
+        }
+        held[heldLength++] = key;
+    }
+
+    /** The request is done: the slot is free and keeps its cache for a request that extends it. */
+    private void finish() {
+        job = null;
+        embeddings = null;
+        phase = Phase.IDLE;
+        lastUsed = System.nanoTime();
+    }
+
+    /** The request was dropped midway: the cache holds a partial state, so it is forgotten. */
+    private void clear() {
+        finish();
+        state.reset();
+        heldLength = 0;
+    }
+
+    private void fail(ApiError error) {
+        job.events.add(new ChatEngine.Failed(error));
+        clear();
+    }
+
+    /** Ends the slot's request with {@code error} (shutdown). */
+    void abandon(ApiError error) {
+        if (job != null) {
+            fail(error);
+        }
+    }
+}
