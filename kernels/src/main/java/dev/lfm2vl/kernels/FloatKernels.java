@@ -99,6 +99,28 @@ final class FloatKernels {
         return sum;
     }
 
+    /**
+     * {@link #dotF16} / {@link #dotBF16} over a row already converted to floats by {@link #dequant} (exact
+     * conversions, the same vector/scalar split): the same operations in the same order, so the same bits
+     * (MatVec.matVecBatch; batch invariance, issue 18).
+     */
+    static float dotDecoded(float[] w, int n, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (int end = n - 2 * L; i <= end; i += 2 * L) {
+            a0 = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = FloatVector.fromArray(F, w, i + L).fma(FloatVector.fromArray(F, x, xOff + i + L), a1);
+        }
+        for (int end = n - L; i <= end; i += L) {
+            a0 = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        }
+        float sum = Vec.sum(a0.add(a1));
+        for (; i < n; i++) {
+            sum += w[i] * x[xOff + i];
+        }
+        return sum;
+    }
+
     private static FloatVector loadF32(MemorySegment s, long row, int col) {
         return FloatVector.fromMemorySegment(F, s, row + 4L * col, Vec.LE);
     }
