@@ -53,7 +53,21 @@ public final class Activations {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(one)).intoArray(out, outOff + i);
+            FloatVector m = v.neg();
+            FloatVector c = m.max(Vec.EXP_LOW).min(Vec.EXP_HIGH);
+            FloatVector t = c.fma(Vec.LOG2E, Vec.ROUND); // e^x as Vec's note says: the same bits in every JIT tier
+            FloatVector k = t.sub(Vec.ROUND);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -Vec.LN2_HI), c);
+            r = k.fma(FloatVector.broadcast(S, -Vec.LN2_LO), r);
+            FloatVector p = r.fma(Vec.P0, Vec.P1);
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P2));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P3));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P4));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P5));
+            FloatVector e = p.fma(r.mul(r), r).add(1f)
+                    .mul(t.reinterpretAsInts().add(127 - Vec.ROUND_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .blend(FloatVector.zero(S), m.lt(Vec.EXP_LOW));
+            v.div(e.add(one)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
             out[outOff + i] = silu(x[xOff + i]);
@@ -72,7 +86,21 @@ public final class Activations {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
-            FloatVector s = g.div(g.neg().lanewise(VectorOperators.EXP).add(one));
+            FloatVector m = g.neg();
+            FloatVector c = m.max(Vec.EXP_LOW).min(Vec.EXP_HIGH);
+            FloatVector t = c.fma(Vec.LOG2E, Vec.ROUND); // e^x as Vec's note says: the same bits in every JIT tier
+            FloatVector k = t.sub(Vec.ROUND);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -Vec.LN2_HI), c);
+            r = k.fma(FloatVector.broadcast(S, -Vec.LN2_LO), r);
+            FloatVector p = r.fma(Vec.P0, Vec.P1);
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P2));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P3));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P4));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P5));
+            FloatVector e = p.fma(r.mul(r), r).add(1f)
+                    .mul(t.reinterpretAsInts().add(127 - Vec.ROUND_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .blend(FloatVector.zero(S), m.lt(Vec.EXP_LOW));
+            FloatVector s = g.div(e.add(one));
             s.mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {

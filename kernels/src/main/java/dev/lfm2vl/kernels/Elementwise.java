@@ -116,7 +116,7 @@ public final class Elementwise {
             for (; i <= bound; i += L) {
                 a0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), a0);
             }
-            sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            sum = Vec.sum(a0.add(a1).add(a2.add(a3))); // a fixed order: reduceLanes(ADD) differs between JIT tiers
         }
         for (; i < n; i++) {
             sum = Math.fma(a[aOff + i], b[bOff + i], sum);

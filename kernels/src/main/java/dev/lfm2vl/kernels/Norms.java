@@ -83,7 +83,7 @@ public final class Norms {
                 a0 = v0.fma(v0, a0);
             }
             FloatVector acc = a0.add(a1).add(a2.add(a3));
-            sum += acc.reduceLanes(VectorOperators.ADD);
+            sum += Vec.sum(acc); // a fixed order: reduceLanes(ADD) differs between JIT tiers
         }
         for (; i < n; i++) {
             double v = x[off + i];
@@ -110,7 +110,7 @@ public final class Norms {
                 a0 = FloatVector.fromArray(S, x, off + i).add(a0);
             }
             FloatVector acc = a0.add(a1).add(a2.add(a3));
-            sum += acc.reduceLanes(VectorOperators.ADD);
+            sum += Vec.sum(acc); // a fixed order: reduceLanes(ADD) differs between JIT tiers
         }
         for (; i < n; i++) {
             sum += x[off + i];
@@ -138,7 +138,7 @@ public final class Norms {
                 a0 = v0.fma(v0, a0);
             }
             FloatVector acc = a0.add(a1);
-            sum += acc.reduceLanes(VectorOperators.ADD);
+            sum += Vec.sum(acc); // a fixed order: reduceLanes(ADD) differs between JIT tiers
         }
         for (; i < n; i++) {
             float d = x[off + i] - mean;

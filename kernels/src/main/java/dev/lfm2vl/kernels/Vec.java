@@ -32,7 +32,7 @@ final class Vec {
     static final int PARTS = BN / L;
 
     /**
-     * Sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} leaves the float order
+     * Sum of the lanes in a fixed pairwise order (every reduction on the decode path uses it: batch invariance). {@code reduceLanes(ADD)} leaves the float order
      * unspecified (interpreter and C2 differ), which would make results depend on JIT timing.
      */
     static float sum(FloatVector v) {
@@ -46,6 +46,24 @@ final class Vec {
         }
         return s;
     }
+
+    /*
+     * e^x in vector code, written out in each loop that needs it (Softmax.expShiftAndSum, Activations.silu and
+     * swiglu) from adds, multiplies and fmas only: Cephes expf, x = n·ln 2 + r with n = round(x·log2 e) (adding
+     * 1.5·2^23 rounds, and leaves n in the low mantissa bits), a degree-6 polynomial in r, then 2^n put into the
+     * exponent bits; inputs clamped to [EXP_LOW, EXP_HIGH], lanes below EXP_LOW give 0; within ~2 ulp of Math.exp.
+     * Why not lanewise(EXP): C2 computes it with its own library (SVML) while the interpreter and C1 call Math.exp
+     * per lane, so a result depended on whether the method was compiled yet: the same decode step gave different
+     * bits early and late in a run, which broke batch invariance (issue 18). Why not a helper method: once C2 has
+     * compiled it on its own it refuses to inline it ("already compiled into a big method") and the vectors cross
+     * the call boxed (830 KB allocated per softmax call under -XX:-UseTypeProfile, measured).
+     */
+    static final float EXP_HIGH = 88.0f, EXP_LOW = -87.33654f; // e^88 < Float.MAX_VALUE; e^-87.33654 = MIN_NORMAL
+    static final float LOG2E = 1.44269504088896341f, ROUND = 0x1.8p23f;
+    static final int ROUND_BITS = 0x4B40_0000; // Float.floatToIntBits(ROUND)
+    static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f; // ln 2 in two parts (Cephes)
+    static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
