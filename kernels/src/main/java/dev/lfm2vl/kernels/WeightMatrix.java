@@ -207,11 +207,11 @@ public final class WeightMatrix {
             case F32 -> { }
             case F16 -> {
                 into.ensure(cols, 0);
-                FloatKernels.dequant(FloatKernels.F16, data, p, 0, cols, into.values, 0);
+                FloatKernels.decodeF16(data, p, cols, into.values);
             }
             case BF16 -> {
                 into.ensure(cols, 0);
-                FloatKernels.dequant(FloatKernels.BF16, data, p, 0, cols, into.values, 0);
+                FloatKernels.decodeBF16(data, p, cols, into.values);
             }
             case Q8_0 -> {
                 into.ensure(cols, nb);
