@@ -217,11 +217,13 @@ final class BenchCommand implements Callable<Integer> {
         float[][] logits = new float[count][vocab];
         int[][] ids = new int[count][];
         for (int i = 0; i < count; i++) {
-            states[i] = m.newState(gen);
+            states[i] = m.newState(Math.max(gen, 4));
             ids[i] = randomTokens(rnd, gen, vocab);
         }
         int[] step = new int[count];
-        m.decode(states, step, count, logits); // untimed: the first step of a count sizes the batch scratch
+        for (int t = 0; t < Math.min(4, gen); t++) { // untimed: size the batch scratch, let C2 compile the batched kernels
+            m.decode(states, step, count, logits);
+        }
         for (Lfm2State s : states) {
             s.reset();
         }
