@@ -7,6 +7,7 @@ import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.SampleModel;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.FileImageInputStream;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Loads an image file as 8-bit RGB through {@code javax.imageio}, in the {@link ImageFormats}: PNG, JPEG, BMP, GIF
@@ -67,15 +69,46 @@ public final class ImageLoader {
         if (!Files.isReadable(file)) {
             throw fail(file, "file is not readable");
         }
+        try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+            return decode(file.toString(), in, maxPixels);
+        } catch (ImageLoadException e) {
+            throw e;
+        } catch (IOException e) {
+            throw fail(file.toString(), "corrupt or unreadable image: " + reason(e));
+        }
+    }
+
+    /**
+     * Loads an image held in memory (e.g. the bytes of a data URL sent to a server), rejecting images with more than
+     * {@code maxPixels} pixels before decoding them; {@code name} stands for the image in error messages.
+     */
+    public static RgbImage load(byte[] bytes, String name, long maxPixels) throws ImageLoadException {
+        if (maxPixels <= 0) {
+            throw new IllegalArgumentException("maxPixels must be positive: " + maxPixels);
+        }
+        if (bytes.length == 0) {
+            throw fail(name, "empty image data");
+        }
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            return decode(name, in, maxPixels);
+        } catch (ImageLoadException e) {
+            throw e;
+        } catch (IOException e) {
+            throw fail(name, "corrupt or unreadable image: " + reason(e));
+        }
+    }
+
+    /** Reads the header, checks the pixel limit and the free heap, then decodes; {@code name} is for messages. */
+    private static RgbImage decode(String name, ImageInputStream in, long maxPixels) throws ImageLoadException {
         // what is known of the image when something fails: for the out-of-memory message
         String format = "image";
         int w = 0;
         int h = 0;
         long needed = 0;
-        try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+        try {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
-                throw fail(file, "unsupported or unrecognised image format (readable: " + ImageFormats.names() + ")");
+                throw fail(name, "unsupported or unrecognised image format (readable: " + ImageFormats.names() + ")");
             }
             ImageReader reader = readers.next();
             try {
@@ -84,26 +117,26 @@ public final class ImageLoader {
                 w = reader.getWidth(0);
                 h = reader.getHeight(0);
                 if (w <= 0 || h <= 0) {
-                    throw fail(file, format + " header declares an empty image (" + w + "x" + h + ")");
+                    throw fail(name, format + " header declares an empty image (" + w + "x" + h + ")");
                 }
                 long pixels = (long) w * h;
                 long limit = Math.min(maxPixels, ARRAY_LIMIT_PIXELS);
                 if (pixels > limit) {
-                    throw fail(file, String.format(java.util.Locale.ROOT, "%s image is %dx%d = %d pixels, over the limit of %d pixels",
+                    throw fail(name, String.format(java.util.Locale.ROOT, "%s image is %dx%d = %d pixels, over the limit of %d pixels",
                             format, w, h, pixels, limit));
                 }
                 needed = decodeBytes(reader, pixels);
-                checkHeap(file, format, w, h, needed);
+                checkHeap(name, format, w, h, needed);
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((src, warning) -> warnings.add(warning));
                 BufferedImage img = reader.read(0);
                 for (String warning : warnings) {
                     if (warning != null && warning.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
-                        throw fail(file, format + " data is truncated (" + oneLine(warning) + ")");
+                        throw fail(name, format + " data is truncated (" + oneLine(warning) + ")");
                     }
                 }
                 if (img == null) {
-                    throw fail(file, format + " decoder returned no image");
+                    throw fail(name, format + " decoder returned no image");
                 }
                 return toRgb(img);
             } finally {
@@ -113,11 +146,11 @@ public final class ImageLoader {
             throw e;
         } catch (IOException | RuntimeException e) {
             if (causedByOutOfMemory(e)) { // the JDK's PNG reader wraps any Throwable, OutOfMemoryError too, in an IIOException
-                throw outOfMemory(file, decoding(format, w, h), needed);
+                throw outOfMemory(name, decoding(format, w, h), needed);
             }
-            throw fail(file, "corrupt or unreadable image: " + reason(e));
+            throw fail(name, "corrupt or unreadable image: " + reason(e));
         } catch (OutOfMemoryError e) {
-            throw outOfMemory(file, decoding(format, w, h), needed);
+            throw outOfMemory(name, decoding(format, w, h), needed);
         }
     }
 
@@ -145,7 +178,7 @@ public final class ImageLoader {
      * OutOfMemoryError after a long wait, or leave too little for the rest. Garbage counts as used until collected,
      * so a collection is asked for before refusing.
      */
-    private static void checkHeap(Path file, String format, int w, int h, long needed) throws ImageMemoryException {
+    private static void checkHeap(String file, String format, int w, int h, long needed) throws ImageMemoryException {
         if (needed <= freeHeap()) {
             return;
         }
@@ -170,6 +203,11 @@ public final class ImageLoader {
      * image"), {@code needed} bytes (0: unknown); for callers that catch an OutOfMemoryError after loading too.
      */
     public static ImageMemoryException outOfMemory(Path file, String what, long needed) {
+        return outOfMemory(file.toString(), what, needed);
+    }
+
+    /** As {@link #outOfMemory(Path, String, long)} for an image named {@code name} (e.g. one held in memory). */
+    public static ImageMemoryException outOfMemory(String file, String what, long needed) {
         return new ImageMemoryException("cannot load image " + file + ": ", what, needed, Runtime.getRuntime().maxMemory(), freeHeap());
     }
 
@@ -259,7 +297,7 @@ public final class ImageLoader {
         return (v * 255 + max / 2) / max;
     }
 
-    private static ImageLoadException fail(Path file, String reason) {
+    private static ImageLoadException fail(Object file, String reason) {
         return new ImageLoadException("cannot load image " + file + ": " + reason);
     }
 

@@ -336,4 +336,26 @@ class ImageLoaderTest {
         assertOneLine(assertThrows(ImageLoadException.class, () -> ImageLoader.load(p, 11)), p, "over the limit");
         assertPattern(ImageLoader.load(p, 12), 0);
     }
+
+    @Test
+    void bytesInMemoryLoadExactlyAsTheSameFileDoes() throws IOException {
+        Path p = Fixtures.file("images/img_256x384.png");
+        RgbImage fromFile = ImageLoader.load(p);
+        RgbImage fromBytes = ImageLoader.load(Files.readAllBytes(p), "upload", ImageLoader.DEFAULT_MAX_PIXELS);
+        assertEquals(fromFile.width(), fromBytes.width());
+        assertEquals(fromFile.height(), fromBytes.height());
+        assertArrayEquals(fromFile.rgb(), fromBytes.rgb());
+    }
+
+    @Test
+    void badBytesInMemoryAreOneLineErrorsNamingTheImage() throws IOException {
+        String name = "image 1";
+        ImageLoadException notImage = assertThrows(ImageLoadException.class,
+                () -> ImageLoader.load("not an image".getBytes(java.nio.charset.StandardCharsets.UTF_8), name, 1000));
+        assertTrue(notImage.getMessage().startsWith("cannot load image image 1: unsupported"), notImage.getMessage());
+        ImageLoadException empty = assertThrows(ImageLoadException.class, () -> ImageLoader.load(new byte[0], name, 1000));
+        assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
+        ImageLoadException bomb = assertThrows(ImageLoadException.class, () -> ImageLoader.load(pngHeaderOnly(100_000, 100_000), name, 1000));
+        assertTrue(bomb.getMessage().contains("over the limit") && !bomb.getMessage().contains("\n"), bomb.getMessage());
+    }
 }
