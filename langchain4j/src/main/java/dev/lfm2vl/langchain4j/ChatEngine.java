@@ -43,7 +43,10 @@ final class ChatEngine implements AutoCloseable {
         this.seed = s.seed;
         Sampler.Settings base = vlm.options().sampling();
         this.sampling = settings(base, s.temperature, s.topP, s.topK);
-        int maxTokens = s.maxTokens != null ? positive(s.maxTokens, "maxTokens") : vlm.options().maxTokens();
+        if (s.maxTokens != null && s.maxTokens < 1) {
+            throw new IllegalArgumentException("maxTokens must be at least 1, got " + s.maxTokens);
+        }
+        int maxTokens = s.maxTokens != null ? s.maxTokens : vlm.options().maxTokens();
         this.defaults = DefaultChatRequestParameters.builder()
                 .modelName(name(vlm))
                 .temperature((double) sampling.temperature())
