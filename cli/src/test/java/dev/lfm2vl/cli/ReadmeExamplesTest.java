@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every {@code java} block of the README compiles and runs: imports go to the top of a class, the rest into
- * {@code main}, and the README's file names are replaced by the tiny fixtures.
+ * {@code main}, and the README's file names are replaced by the tiny fixtures. The test classpath has every library
+ * module (the LangChain4j provider and {@code dev.langchain4j:langchain4j} included), so one runner covers them all.
  */
 class ReadmeExamplesTest {
 
@@ -87,6 +88,10 @@ class ReadmeExamplesTest {
         assertTrue(Files.readString(root().resolve("runtime/pom.xml")).contains("<artifactId>lfm2vl-runtime</artifactId>"));
         assertTrue(Files.readString(root().resolve("bom/pom.xml")).contains("<artifactId>lfm2vl-runtime</artifactId>"));
         assertTrue(blocks("xml").contains(snippet), "the dependency snippet: " + blocks("xml"));
+        // the LangChain4j provider, its version from the same BOM
+        assertTrue(Files.readString(root().resolve("bom/pom.xml")).contains("<artifactId>lfm2vl-langchain4j</artifactId>"));
+        assertTrue(blocks("xml").contains("<dependency>\n  <groupId>dev.lfm2vl</groupId>\n  <artifactId>lfm2vl-langchain4j</artifactId>\n</dependency>\n"),
+                "the LangChain4j provider's snippet: " + blocks("xml"));
         assertTrue(blocks("bash").stream().anyMatch(b -> b.strip().equals("./mvnw install -DskipTests")), "the install command");
         String readme = Files.readString(root().resolve("README.md"));
         String api = readme.substring(readme.indexOf("## Java API"), readme.indexOf("## Testing"));
@@ -97,6 +102,7 @@ class ReadmeExamplesTest {
     void everyJavaExampleInTheReadmeCompilesAndRuns(@TempDir Path dir) throws Exception {
         List<String> blocks = javaBlocks();
         assertTrue(blocks.size() >= 2, "README has the API and loader examples");
+        assertTrue(blocks.stream().anyMatch(b -> b.contains("AiServices.create")), "README has the LangChain4j examples");
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         for (int i = 0; i < blocks.size(); i++) {
             StringBuilder imports = new StringBuilder();

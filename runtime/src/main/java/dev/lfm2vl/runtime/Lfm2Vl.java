@@ -15,7 +15,8 @@ import java.util.function.Consumer;
 /**
  * The embeddable API: an LFM2-VL model pair (text GGUF + mmproj GGUF) loaded once, then captions, questions about
  * images and plain text prompts, each answered in a fresh conversation and streamed to a callback. One request at a
- * time per instance (it owns one KV cache); load one instance per thread for parallel requests.
+ * time per instance (it owns one KV cache): concurrent requests take turns (images are read and pre-processed
+ * outside that turn); load one instance per thread for parallel requests.
  *
  * <pre>{@code
  * try (Lfm2Vl vlm = Lfm2Vl.load(Path.of("LFM2-VL-3B-Q4_0.gguf"), Path.of("mmproj-LFM2-VL-3B-F16.gguf"))) {
@@ -216,15 +217,33 @@ public final class Lfm2Vl implements AutoCloseable {
     public Answer answer(String system, String user, List<Path> images, Sampler.Settings sampling, int maxTokens,
             Listener listener) throws IOException {
         long t0 = System.nanoTime();
-        TokenConstraint constraint = null;
-        if (options.jsonSchema() != null) {
-            constraint = JsonSchema.compile(options.jsonSchema()).constraint(tokenizer);
-            if (maxTokens >= 0 && maxTokens < constraint.minTokens()) {
-                throw new SchemaException("the token limit " + maxTokens + " is below the " + constraint.minTokens()
-                        + " tokens of the shortest document the JSON schema accepts");
-            }
-        }
+        TokenConstraint constraint = jsonConstraint(options.jsonSchema(), maxTokens); // a bad schema fails before any work
         Prompt request = prompt(system, user, images, listener);
+        long readNanos = System.nanoTime() - t0;
+        Answer a = answer(request, sampling, maxTokens, listener, constraint);
+        return new Answer(a.result(), a.imageTokens(), readNanos + a.encodeNanos());
+    }
+
+    /**
+     * Answers a prompt the caller built (e.g. a whole chat history: {@link #buildPrompt(List, List, Tokenizer)} with
+     * this model's {@link #tokenizer()}) in a fresh conversation: encodes its images if they are not yet, then feeds it
+     * and generates, with the cancellation points of {@link #answer(String, String, List, Sampler.Settings, int,
+     * Listener)}. Requests on one instance take turns (one KV cache): a call waits while another runs.
+     * {@link Answer#encodeNanos()} is the time spent encoding the images.
+     *
+     * @throws PromptTooLongException if the prompt does not fit the context
+     */
+    public Answer answer(Prompt request, Sampler.Settings sampling, int maxTokens, Listener listener) {
+        return answer(request, sampling, maxTokens, listener, jsonConstraint(options.jsonSchema(), maxTokens));
+    }
+
+    /**
+     * As {@link #answer(Prompt, Sampler.Settings, int, Listener)}, the answer restricted by {@code constraint} (null:
+     * free text; {@link #jsonConstraint} makes one from a JSON Schema).
+     */
+    public synchronized Answer answer(Prompt request, Sampler.Settings sampling, int maxTokens, Listener listener,
+            TokenConstraint constraint) {
+        long t0 = System.nanoTime();
         if (request.positions() > state.capacity()) {
             throw new PromptTooLongException(request.positions(), request.imageTokens(), state.capacity(),
                     request.images().stream().map(PreprocessedImage::plan).toList());
@@ -242,6 +261,25 @@ public final class Lfm2Vl implements AutoCloseable {
         return new Answer(r, request.imageTokens(), encodeNanos);
     }
 
+    /**
+     * A fresh constraint for one answer under the JSON Schema {@code schema} (JSON text; null: none), checked against
+     * the token limit: every answer then parses and validates (README, structured output).
+     *
+     * @throws SchemaException if the schema uses an unsupported keyword, is invalid, or its shortest document needs
+     *                         more than {@code maxTokens} tokens
+     */
+    public TokenConstraint jsonConstraint(String schema, int maxTokens) {
+        if (schema == null) {
+            return null;
+        }
+        TokenConstraint constraint = JsonSchema.compile(schema).constraint(tokenizer);
+        if (maxTokens >= 0 && maxTokens < constraint.minTokens()) {
+            throw new SchemaException("the token limit " + maxTokens + " is below the " + constraint.minTokens()
+                    + " tokens of the shortest document the JSON schema accepts");
+        }
+        return constraint;
+    }
+
     /** Loads and pre-processes an image for {@link #newConversation() a conversation}'s turn. */
     public PreprocessedImage preprocess(Path image) throws IOException {
         if (vision == null) {
@@ -250,12 +288,29 @@ public final class Lfm2Vl implements AutoCloseable {
         return preprocess(image, ImageLoader.load(image, options.maxImagePixels()));
     }
 
+    /**
+     * Loads and pre-processes an image held in memory (e.g. sent as base64 data); {@code name} stands for it in error
+     * messages. The same checks as for a file: format, {@link Options#maxImagePixels()}, free heap.
+     *
+     * @throws ImageLoadException if the bytes are not a readable image
+     */
+    public PreprocessedImage preprocess(byte[] image, String name) throws ImageLoadException {
+        if (vision == null) {
+            throw new IllegalStateException("images need a vision projector: load with an mmproj");
+        }
+        return preprocess(name, ImageLoader.load(image, name, options.maxImagePixels()));
+    }
+
     /** Pre-processes a loaded image; running out of memory is an {@link ImageMemoryException}, not a crash. */
     private PreprocessedImage preprocess(Path image, RgbImage rgb) throws ImageMemoryException {
+        return preprocess(image.toString(), rgb);
+    }
+
+    private PreprocessedImage preprocess(String name, RgbImage rgb) throws ImageMemoryException {
         try {
             return preprocessor.preprocess(rgb);
         } catch (OutOfMemoryError e) {
-            throw ImageLoader.outOfMemory(image, "pre-process a " + rgb.width() + "x" + rgb.height() + " image", 0);
+            throw ImageLoader.outOfMemory(name, "pre-process a " + rgb.width() + "x" + rgb.height() + " image", 0);
         }
     }
 
@@ -292,6 +347,18 @@ public final class Lfm2Vl implements AutoCloseable {
             messages.add(ChatTemplate.Message.system(system));
         }
         messages.add(ChatTemplate.Message.user(user, images.size()));
+        return buildPrompt(messages, images, tokenizer);
+    }
+
+    /**
+     * The prompt of a whole conversation asking for the next answer: {@code messages} (system, user and assistant
+     * turns) through the chat template with the generation prompt, tokenized with BOS, {@code images} filling the
+     * user messages' image slots in order, in the reference layout. For {@link #answer(Prompt, Sampler.Settings, int,
+     * Listener)}.
+     *
+     * @throws IllegalArgumentException if the messages' media markers do not match the images
+     */
+    public static Prompt buildPrompt(List<ChatTemplate.Message> messages, List<PreprocessedImage> images, Tokenizer tokenizer) {
         return Prompt.build(ChatTemplate.pieces(messages, true), tokenizer, images, true);
     }
 

@@ -156,6 +156,56 @@ class Lfm2VlTest {
     }
 
     @Test
+    void aWholeConversationWithAnImageInBytesIsAnsweredAsItsHandWrittenChatMlPrompt() throws Exception {
+        java.nio.file.Path image = Fixtures.file("images/img_256x384.png");
+        try (Lfm2Vl vlm = Lfm2Vl.load(Fixtures.textModel("Q4_0"), Fixtures.mmproj("F16"), greedy(5))) {
+            List<ChatTemplate.Message> messages = List.of(ChatTemplate.Message.system("Be brief."),
+                    ChatTemplate.Message.user(Lfm2Vl.DESCRIBE, 1), ChatTemplate.Message.assistant("A tall picture."),
+                    ChatTemplate.Message.user("And the colours?"));
+            PreprocessedImage fromBytes = vlm.preprocess(java.nio.file.Files.readAllBytes(image), "upload.png");
+            Prompt built = Lfm2Vl.buildPrompt(messages, List.of(fromBytes), vlm.tokenizer());
+            // the same conversation written out in ChatML (docs/MODEL.md §8.1), the image slot where the marker goes
+            Prompt written = Prompt.build(List.of(
+                    new ChatTemplate.Text("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n"),
+                    new ChatTemplate.Image(0),
+                    new ChatTemplate.Text(Lfm2Vl.DESCRIBE + "<|im_end|>\n<|im_start|>assistant\nA tall picture.<|im_end|>\n"
+                            + "<|im_start|>user\nAnd the colours?<|im_end|>\n<|im_start|>assistant\n")),
+                    vlm.tokenizer(), List.of(vlm.preprocess(image)), true);
+            assertEquals(written.positions(), built.positions());
+            assertEquals(96, built.imageTokens());
+            for (int i = 0; i < written.parts().size(); i++) {
+                if (written.parts().get(i) instanceof Prompt.Tokens t) {
+                    assertArrayEquals(t.ids(), ((Prompt.Tokens) built.parts().get(i)).ids(), "token run " + i);
+                }
+            }
+            Lfm2Vl.Answer a = vlm.answer(built, Sampler.Settings.greedy(), 5, Listener.NONE);
+            assertEquals(written.positions(), a.result().promptPositions());
+            assertArrayEquals(vlm.answer(written, Sampler.Settings.greedy(), 5, Listener.NONE).result().tokens(), a.result().tokens());
+            assertThrows(ImageLoadException.class, () -> vlm.preprocess(new byte[] {1, 2, 3}, "upload.png"));
+        }
+    }
+
+    @Test
+    void concurrentRequestsOnOneInstanceTakeTurnsAndGiveTheSequentialAnswers() throws Exception {
+        try (Lfm2Vl vlm = Lfm2Vl.load(Fixtures.textModel("Q4_0"), Fixtures.mmproj("F16"), greedy(8))) {
+            List<java.nio.file.Path> images = List.of(Fixtures.file("images/img_64x48.png"));
+            int[] alone = vlm.ask(Lfm2Vl.DESCRIBE, images, s -> {}).tokens();
+            int[] text = vlm.ask("Hello there", List.of(), s -> {}).tokens();
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                List<java.util.concurrent.Future<int[]>> answers = new java.util.ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    boolean withImage = i % 2 == 0;
+                    answers.add(pool.submit(() -> withImage ? vlm.ask(Lfm2Vl.DESCRIBE, images, s -> {}).tokens()
+                            : vlm.ask("Hello there", List.of(), s -> {}).tokens()));
+                }
+                for (int i = 0; i < answers.size(); i++) {
+                    assertArrayEquals(i % 2 == 0 ? alone : text, answers.get(i).get(), "request " + i);
+                }
+            }
+        }
+    }
+
+    @Test
     void badOptionsAreRejectedWithAClearMessage() {
         assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withThreads(0));
         assertThrows(IllegalArgumentException.class, () -> Lfm2Vl.Options.defaults().withImageTokens(300, 200));

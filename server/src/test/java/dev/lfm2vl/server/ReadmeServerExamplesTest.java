@@ -76,7 +76,7 @@ class ReadmeServerExamplesTest {
         List<String> bash = blocks("bash");
         assertTrue(bash.getFirst().contains("lfm2vl serve -m "), "the start command comes first: " + bash.getFirst());
         List<String> curls = bash.stream().filter(b -> b.contains("curl ")).toList();
-        assertEquals(2, curls.size(), "a plain and a streaming request");
+        assertEquals(3, curls.size(), "a plain, a streaming and a structured-output request");
         assertTrue(curls.getFirst().startsWith("IMG=$(base64 -w0 photo.jpg)\n"), curls.getFirst());
         ObjectMapper json = new ObjectMapper();
         for (String block : curls) {
@@ -92,6 +92,10 @@ class ReadmeServerExamplesTest {
                 assertTrue(r.body().contains("\"delta\":{\"content\":"), r.body());
                 assertTrue(r.body().contains("\"usage\":{\"prompt_tokens\":"), r.body());
                 assertTrue(r.body().endsWith("data: [DONE]\n\n"), r.body());
+            } else if (json.readTree(body).has("response_format")) {
+                JsonNode doc = json.readTree(json.readTree(r.body()).get("choices").get(0).get("message").get("content").asText());
+                assertTrue(List.of("red", "green", "blue").contains(doc.get("colour").asText()), doc.toString());
+                assertTrue(doc.get("number").asInt() >= 1 && doc.get("number").asInt() <= 9, doc.toString());
             } else {
                 JsonNode answer = json.readTree(r.body());
                 assertFalse(answer.get("choices").get(0).get("message").get("content").asText().isEmpty(), r.body());
