@@ -34,9 +34,12 @@ class ReadmeExamplesTest {
         return Path.of(System.getProperty("lfm2vl.root", ".."));
     }
 
-    /** The runtime's examples; the Server section's LangChain4j client runs in the server module (ReadmeServerExamplesTest). */
+    /**
+     * The library examples (runtime, hub, loader, the LangChain4j provider); the Server section's OpenAI-client example
+     * needs a running server and runs in the server module (ReadmeServerExamplesTest).
+     */
     private static List<String> javaBlocks() throws IOException {
-        return blocks("java").stream().filter(b -> !b.contains("import dev.langchain4j.")).toList();
+        return blocks("java").stream().filter(b -> !b.contains("import dev.langchain4j.model.openai.")).toList();
     }
 
     private static List<String> blocks(String language) throws IOException {
