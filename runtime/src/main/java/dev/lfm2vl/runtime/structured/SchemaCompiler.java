@@ -195,10 +195,15 @@ final class SchemaCompiler {
             if (m.containsKey(alt)) {
                 List<?> branches = (List<?>) m.remove(alt);
                 List<Node> options = new ArrayList<>();
+                List<Map<String, Object>> mergedBranches = new ArrayList<>();
                 for (int i = 0; i < branches.size(); i++) {
                     Map<String, Object> merged = new LinkedHashMap<>(m);
                     merged = merge(merged, inline(branches.get(i), pointer + "/" + alt + "/" + i, 0), pointer + "/" + alt + "/" + i);
-                    options.add(compile(merged, pointer + "/" + alt + "/" + i, depth + 1));
+                    mergedBranches.add(merged);
+                    options.add(compile(new LinkedHashMap<>(merged), pointer + "/" + alt + "/" + i, depth + 1));
+                }
+                if (alt.equals("oneOf")) {
+                    requireExclusive(mergedBranches, pointer + "/oneOf");
                 }
                 return node(new Alt(options.toArray(Node[]::new)));
             }
@@ -225,6 +230,87 @@ final class SchemaCompiler {
         return options.size() == 1 ? options.get(0) : node(new Alt(options.toArray(Node[]::new)));
     }
 
+    /**
+     * oneOf is generated as anyOf, which is only right when no value can match two branches: refuse it unless the
+     * branches differ by JSON type or by a property every branch requires with disjoint const/enum values (a
+     * discriminator). Never generate an answer that could match two branches and fail validation.
+     */
+    private static void requireExclusive(List<Map<String, Object>> branches, String pointer) {
+        List<Set<String>> types = new ArrayList<>();
+        for (Map<String, Object> b : branches) {
+            Set<String> t = new LinkedHashSet<>();
+            if (b.containsKey("type")) {
+                t.addAll(types(b.get("type"), pointer));
+            } else if (b.containsKey("const") || b.containsKey("enum")) {
+                for (Object v : literalValues(b)) {
+                    t.add(typeOf(v));
+                }
+            } else {
+                t.addAll(inferTypes(b));
+            }
+            if (t.contains("integer")) {
+                t.add("number"); // an integer is a number
+            } else if (t.contains("number")) {
+                t.add("integer");
+            }
+            types.add(t);
+        }
+        boolean disjointTypes = true;
+        for (int i = 0; i < types.size() && disjointTypes; i++) {
+            for (int j = i + 1; j < types.size(); j++) {
+                if (types.get(i).isEmpty() || types.get(j).isEmpty() || !java.util.Collections.disjoint(types.get(i), types.get(j))) {
+                    disjointTypes = false;
+                    break;
+                }
+            }
+        }
+        if (disjointTypes || hasDiscriminator(branches)) {
+            return;
+        }
+        throw SchemaException.at(pointer, "'oneOf' branches that can match the same value are not supported: make them differ "
+                + "by type or by a required property with different const/enum values, or use anyOf");
+    }
+
+    /** Whether some property is required by every branch and has const/enum values no two branches share. */
+    private static boolean hasDiscriminator(List<Map<String, Object>> branches) {
+        if (!(branches.get(0).get("properties") instanceof Map<?, ?> first)) {
+            return false;
+        }
+        for (Object key : first.keySet()) {
+            Set<String> seen = new LinkedHashSet<>();
+            boolean ok = true;
+            for (Map<String, Object> b : branches) {
+                if (!(b.get("required") instanceof List<?> req) || !req.contains(key) || !(b.get("properties") instanceof Map<?, ?> props)
+                        || !(props.get(key) instanceof Map<?, ?> prop) || !(prop.containsKey("const") || prop.containsKey("enum"))) {
+                    ok = false;
+                    break;
+                }
+                @SuppressWarnings("unchecked")
+                List<Object> values = literalValues((Map<String, Object>) prop);
+                for (Object v : values) {
+                    if (!seen.add(JsonText.write(v))) {
+                        ok = false;
+                    }
+                }
+            }
+            if (ok) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static List<Object> literalValues(Map<String, Object> m) {
+        List<Object> values = new ArrayList<>();
+        if (m.get("const") != null || m.containsKey("const")) {
+            values.add(m.get("const"));
+        }
+        if (m.get("enum") instanceof List<?> l) {
+            values.addAll(l);
+        }
+        return values;
+    }
+
     private static List<String> inferTypes(Map<String, Object> m) {
         List<String> t = new ArrayList<>();
         if (m.containsKey("properties") || m.containsKey("required") || m.containsKey("additionalProperties")) {
@@ -243,6 +329,11 @@ final class SchemaCompiler {
     }
 
     private Node literals(Map<String, Object> m, List<String> types, String pointer) {
+        for (String k : m.keySet()) { // the values are emitted as written: no other keyword may narrow them
+            if (!k.equals("const") && !k.equals("enum") && !k.equals("type")) {
+                throw SchemaException.at(pointer + "/" + k, "'" + k + "' beside 'enum'/'const' is not supported: list only the values it allows");
+            }
+        }
         List<Object> values = new ArrayList<>();
         String at = pointer + (m.containsKey("const") ? "/const" : "/enum");
         if (m.containsKey("const")) {

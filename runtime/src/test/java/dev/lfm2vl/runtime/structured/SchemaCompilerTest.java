@@ -50,6 +50,34 @@ class SchemaCompilerTest {
     }
 
     @Test
+    void oneOfIsRefusedUnlessNoValueCanMatchTwoBranches() {
+        // generated as anyOf: an answer matching two branches would fail validation, so such a oneOf is refused
+        assertTrue(refusal("{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"string\",\"maxLength\":3}]}")
+                .startsWith("'oneOf' branches that can match the same value are not supported"));
+        assertTrue(refusal("{\"oneOf\":[{\"type\":\"number\"},{\"type\":\"integer\"}]}").endsWith("at /oneOf"));
+        assertTrue(refusal("{\"properties\":{\"a\":{\"oneOf\":[{\"type\":\"object\"},{\"properties\":{\"k\":{\"const\":1}}}]}}}")
+                .endsWith("at /properties/a/oneOf"));
+        // branches of different types, or objects told apart by a required const/enum property: accepted
+        JsonSchema byType = JsonSchema.compile("{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"integer\"},{\"type\":\"null\"}]}");
+        assertTrue(byType.accepts("\"x\"") && byType.accepts("7") && byType.accepts("null"));
+        JsonSchema tagged = JsonSchema.compile("{\"oneOf\":["
+                + "{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"cat\"},\"lives\":{\"type\":\"integer\"}},\"required\":[\"kind\"]},"
+                + "{\"type\":\"object\",\"properties\":{\"kind\":{\"enum\":[\"dog\",\"wolf\"]}},\"required\":[\"kind\"]}]}");
+        assertTrue(tagged.accepts("{\"kind\":\"cat\",\"lives\":9}") && tagged.accepts("{\"kind\":\"wolf\"}"));
+        assertTrue(refusal("{\"oneOf\":[{\"type\":\"object\",\"properties\":{\"kind\":{\"enum\":[\"a\",\"b\"]}},\"required\":[\"kind\"]},"
+                + "{\"type\":\"object\",\"properties\":{\"kind\":{\"const\":\"b\"}},\"required\":[\"kind\"]}]}").contains("oneOf"));
+    }
+
+    @Test
+    void enumAndConstTakeNoOtherNarrowingKeyword() {
+        // the values are emitted as written: a sibling keyword that would exclude some of them is refused, not ignored
+        assertEquals("'maxLength' beside 'enum'/'const' is not supported: list only the values it allows at /properties/c/maxLength",
+                refusal("{\"properties\":{\"c\":{\"enum\":[\"red\",\"yellow\"],\"maxLength\":3}}}"));
+        assertTrue(refusal("{\"const\":5,\"minimum\":6}").contains("'minimum' beside 'enum'/'const'"));
+        assertTrue(JsonSchema.compile("{\"type\":\"string\",\"enum\":[\"a\",\"b\"],\"description\":\"annotations are fine\"}").accepts("\"a\""));
+    }
+
+    @Test
     void recursiveRefsCompileAndAcceptNestedDocuments() {
         JsonSchema s = JsonSchema.compile("{\"$defs\":{\"t\":{\"type\":\"object\",\"properties\":{\"v\":{\"type\":\"integer\"},"
                 + "\"kids\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/t\"}}},\"required\":[\"v\"],\"additionalProperties\":false}},"
