@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
@@ -161,6 +162,11 @@ class WebUiBrowserTest {
                 assertEquals("length", answer.getDomAttribute("data-finish"), "answered with the key");
                 driver.navigate().refresh();
                 assertFalse(driver.findElement(By.id("keyform")).isDisplayed(), "asked once: the tab's session storage keeps it");
+                // a phone-sized window: nothing wider than the screen, the composer still there
+                driver.manage().window().setSize(new Dimension(390, 844));
+                Object overflow = ((ChromeDriver) driver).executeScript("return document.documentElement.scrollWidth - window.innerWidth");
+                assertEquals(0L, ((Number) overflow).longValue(), "no sideways scrolling on a phone-sized window");
+                assertTrue(driver.findElement(By.id("send")).isDisplayed() && driver.findElement(By.id("prompt")).isDisplayed());
             } finally {
                 driver.quit();
             }
