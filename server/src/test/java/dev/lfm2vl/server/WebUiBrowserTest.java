@@ -12,9 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -41,8 +40,8 @@ class WebUiBrowserTest {
     static Path chromium;
     static Path chromedriver;
 
-    @BeforeAll
-    static void findBrowser() {
+    @BeforeEach // not @BeforeAll: a skip is then reported per test, with its reason
+    void findBrowser() {
         chromium = onPath("chromium", "chromium-browser");
         chromedriver = onPath("chromedriver");
         String missing = chromium == null ? "chromium" : chromedriver == null ? "chromedriver" : null;
