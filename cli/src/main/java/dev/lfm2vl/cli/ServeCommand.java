@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 /** {@code lfm2vl serve}: the OpenAI-compatible chat server (issue #18), until Ctrl-C or SIGTERM. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve the model over an OpenAI-compatible HTTP API: POST /v1/chat/completions (images as data: URLs; "
-                + "streaming with \"stream\": true), GET /v1/models, GET /health and, with --metrics, GET /metrics. "
+                + "streaming with \"stream\": true), GET /v1/models, GET /health, with --metrics GET /metrics, and a chat page to try the model at GET / (unless --no-webui). "
                 + "Requests run side by side in --parallel slots; more wait in a queue, and past it get 503 with Retry-After.",
                 "",
                 "It binds 127.0.0.1 unless --host says otherwise. file:// image URLs are read only under --media-root, "
@@ -88,6 +88,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--metrics", description = "Serve Prometheus metrics at GET /metrics.")
     boolean metrics;
 
+    @Option(names = "--no-webui", description = "Do not serve the chat page at GET / (it talks to this server's own /v1/chat/completions).")
+    boolean noWebui;
+
     @Option(names = "--alias", paramLabel = "NAME", description = "The model id /v1/models lists and responses carry (default: the model file's name).")
     String alias;
 
@@ -119,7 +122,7 @@ final class ServeCommand implements Callable<Integer> {
         ServerConfig config;
         try {
             config = new ServerConfig(host, port, apiKey(), maxBody, corsOrigins, mediaRoot, allowRemoteImages, metrics,
-                    Duration.ofSeconds(20), Duration.ofSeconds(10));
+                    Duration.ofSeconds(20), Duration.ofSeconds(10), !noWebui);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }

@@ -200,6 +200,16 @@ public final class ChatEngine implements AutoCloseable {
         return settings.contextSize();
     }
 
+    /** How it serves: the chat page shows the sampling defaults and checks images against the pixel limit. */
+    Settings settings() {
+        return settings;
+    }
+
+    /** Whether it has a vision model (else image parts are refused). */
+    boolean seesImages() {
+        return vision != null;
+    }
+
     Metrics metrics() {
         return metrics;
     }

@@ -23,7 +23,8 @@ import java.util.function.Consumer;
 /**
  * The OpenAI-compatible HTTP API over a {@link ChatEngine}: {@code POST /v1/chat/completions} (plain and SSE
  * streaming), {@code GET /v1/models}, {@code GET /health} (no key needed; 503 until the model is loaded) and, with
- * {@code --metrics}, {@code GET /metrics}. Every refusal is a 4xx with OpenAI's error object, and the server stays up.
+ * {@code --metrics}, {@code GET /metrics}; the chat page ({@link WebUi}) at {@code GET /} unless {@code --no-webui}.
+ * Every refusal is a 4xx with OpenAI's error object, and the server stays up.
  *
  * <p>Built on the JDK's {@code com.sun.net.httpserver.HttpServer} with one virtual thread per exchange: no
  * dependency, and a request thread may block (waiting for its slot, for the next token, on a slow client) at the
@@ -38,6 +39,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final ChatRequestParser parser;
     private final ImageSources images;
     private final byte[] keyDigest;
+    private final WebUi webUi;
     private final Consumer<String> log;
     private volatile ChatEngine engine;
     private volatile Metrics metrics = new Metrics();
@@ -49,6 +51,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.parser = new ChatRequestParser(config.maxBody());
         this.images = new ImageSources(config.mediaRoot(), config.allowRemoteImages(), config.maxBody(), config.remoteTimeout());
         this.keyDigest = config.apiKey() == null ? null : sha256(config.apiKey());
+        this.webUi = config.webui() ? WebUi.load() : null;
         this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 128);
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         http.setExecutor(executor);
@@ -116,6 +119,13 @@ public final class OpenAiServer implements AutoCloseable {
                     return;
                 }
                 switch (path) {
+                    case "/" -> {
+                        if (webUi == null) {
+                            throw ApiError.notFound("the chat page is off (the server was started with --no-webui)");
+                        }
+                        requireMethod(ex, "GET");
+                        page(ex); // no key needed: the page asks for it and sends it with its API calls
+                    }
                     case "/health" -> {
                         requireMethod(ex, "GET");
                         boolean ready = engine != null && !stopped;
@@ -162,6 +172,17 @@ public final class OpenAiServer implements AutoCloseable {
         } finally {
             ex.close(); // after the catches: a try-with-resources would close before they answer
         }
+    }
+
+    private void page(HttpExchange ex) throws IOException {
+        byte[] body = webUi.render(config, engine);
+        ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+        ex.getResponseHeaders().set("Content-Security-Policy", webUi.contentSecurityPolicy());
+        ex.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+        ex.getResponseHeaders().set("Referrer-Policy", "no-referrer");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        ex.sendResponseHeaders(200, body.length);
+        ex.getResponseBody().write(body);
     }
 
     private ChatEngine ready() throws ApiError {
