@@ -56,6 +56,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Examples:",
                 "  lfm2vl bench -m LFM2-VL-3B-Q4_0.gguf",
                 "  lfm2vl bench -m model.gguf -p 64 -n 16 -r 1 -t 2 --json",
+                "  lfm2vl bench -m model.gguf -p 0 -n 16 -r 3 --streams 1,2,4,8",
                 "  lfm2vl bench -m model.gguf --mmproj mmproj.gguf -p 64 -n 16 -r 1"})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL.gguf", description = "Text model GGUF.")
@@ -75,6 +76,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default and most: all cores).")
     Integer threads;
+
+    @Option(names = "--streams", paramLabel = "N,N,...", split = ",",
+            description = "Also measure decode with this many concurrent sequences, batched as a server steps them (e.g. 1,2,4,8): aggregate tg tokens/s, rounds interleaved over the counts.")
+    int[] streams;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
@@ -99,6 +104,16 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (prompt < 0 || gen < 0 || reps < 1) {
             throw new UserError("-p and -n must be >= 0 and -r >= 1");
+        }
+        if (streams != null) {
+            for (int k : streams) {
+                if (k < 1 || k > 64) {
+                    throw new UserError("--streams counts must be between 1 and 64, got " + k);
+                }
+            }
+            if (gen < 1) {
+                throw new UserError("--streams needs -n >= 1 generated tokens");
+            }
         }
         if (ceilingBytes < 4096 || ceilingMillis < 1) {
             throw new UserError("--ceiling-bytes must be >= 4096 and --ceiling-ms >= 1");
@@ -148,6 +163,24 @@ final class BenchCommand implements Callable<Integer> {
                 results.add(result("tg" + gen, tps));
                 if (jsonSchema.present()) {
                     results.add(maskCost(m, ctx, logits));
+                }
+            }
+            if (streams != null) {
+                double[][] tps = new double[streams.length][reps];
+                for (int r = 0; r < reps; r++) { // each round runs every count: a busy neighbour slows them alike
+                    for (int k = 0; k < streams.length; k++) {
+                        tps[k][r] = streamsRound(m, streams[k], gen, rnd);
+                    }
+                }
+                for (int k = 0; k < streams.length; k++) {
+                    Map<String, Object> sr = result("tg" + gen + "x" + streams[k], tps[k]);
+                    double[] sorted = tps[k].clone();
+                    java.util.Arrays.sort(sorted);
+                    sr.put("streams", streams[k]);
+                    sr.put("best", round(sorted[sorted.length - 1]));
+                    sr.put("median", round(sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                            : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2));
+                    results.add(sr);
                 }
             }
             long visionFlops = 0;
@@ -238,6 +271,36 @@ final class BenchCommand implements Callable<Integer> {
         double[] s = v.clone();
         java.util.Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /**
+     * Aggregate decode tokens/s of {@code count} sequences stepped together by {@link Lfm2Model#decode} for
+     * {@code gen} steps (each sequence its own state and random tokens; weights read once per step for all).
+     */
+    private static double streamsRound(Lfm2Model m, int count, int gen, Random rnd) {
+        int vocab = m.config().vocabSize();
+        Lfm2State[] states = new Lfm2State[count];
+        float[][] logits = new float[count][vocab];
+        int[][] ids = new int[count][];
+        for (int i = 0; i < count; i++) {
+            states[i] = m.newState(Math.max(gen, 4));
+            ids[i] = randomTokens(rnd, gen, vocab);
+        }
+        int[] step = new int[count];
+        for (int t = 0; t < Math.min(4, gen); t++) { // untimed: size the batch scratch, let C2 compile the batched kernels
+            m.decode(states, step, count, logits);
+        }
+        for (Lfm2State s : states) {
+            s.reset();
+        }
+        long t0 = System.nanoTime();
+        for (int t = 0; t < gen; t++) {
+            for (int i = 0; i < count; i++) {
+                step[i] = ids[i][t];
+            }
+            m.decode(states, step, count, logits);
+        }
+        return (double) count * gen / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** Side of the vision benchmarks' image: one full tile (1024 patches of 16 px, 256 image tokens). */
@@ -421,7 +484,12 @@ final class BenchCommand implements Callable<Integer> {
             double tps = ((Number) r.get("tokens_per_s")).doubleValue();
             double ratio;
             String what;
-            if (test.startsWith("tg")) {
+            if (r.containsKey("streams")) { // aggregate over the streams; the weights are read once per step
+                int k = ((Number) r.get("streams")).intValue();
+                ratio = tps / k / tgCeiling;
+                what = String.format(Locale.ROOT, "%d streams: best %.2f, median %.2f tok/s; %.2f GB/s weight read", k,
+                        ((Number) r.get("best")).doubleValue(), ((Number) r.get("median")).doubleValue(), tps / k * weightBytes / 1e9);
+            } else if (test.startsWith("tg")) {
                 ratio = tps / tgCeiling;
                 what = String.format(Locale.ROOT, "%.2f GB/s effective weight read", tps * weightBytes / 1e9);
             } else {

@@ -249,4 +249,26 @@ class PerfCommandsTest {
         assertTrue(r.out().contains("pp4") && r.out().contains("tg2") && r.out().contains("ceilings:"), r.out());
         assertTrue(r.out().contains("%"), r.out());
     }
+
+    @Test
+    void benchStreamsReportsAggregateDecodeForEachCount() {
+        CliRun r = CliRun.of("bench", "-m", Fixtures.textModel("Q8_0").toString(), "-p", "0", "-n", "3", "-r", "3", "-t", "2",
+                "--streams", "1,3", "--json", "--ceiling-bytes", "4194304", "--ceiling-ms", "10", "--save-to", "none");
+        assertEquals(0, r.exitCode(), r.err());
+        List<Object> results = Json.list(Json.object(Json.parse(r.out())).get("results"));
+        assertEquals(List.of("tg3", "tg3x1", "tg3x3"), results.stream().map(x -> Json.object(x).get("test")).toList());
+        for (int k = 1; k <= 2; k++) {
+            Map<String, Object> s = Json.object(results.get(k));
+            assertEquals(List.of("test", "tokens_per_s", "stddev", "streams", "best", "median"), List.copyOf(s.keySet()));
+            double best = ((Number) s.get("best")).doubleValue(), median = ((Number) s.get("median")).doubleValue();
+            assertTrue(best > 0 && median > 0 && best >= median, s.toString());
+        }
+        CliRun table = CliRun.of("bench", "-m", Fixtures.textModel("Q8_0").toString(), "-p", "0", "-n", "2", "-r", "1", "-t", "1",
+                "--streams", "2", "--ceiling-bytes", "4194304", "--ceiling-ms", "10", "--save-to", "none");
+        assertEquals(0, table.exitCode(), table.err());
+        assertTrue(table.out().contains("tg2x2") && table.out().contains("2 streams: best"), table.out());
+        CliRun bad = CliRun.of("bench", "-m", Fixtures.textModel("Q8_0").toString(), "-n", "2", "--streams", "0", "--save-to", "none");
+        assertEquals(2, bad.exitCode(), bad.out());
+        assertTrue(bad.err().startsWith("error:") && bad.err().contains("--streams"), bad.err());
+    }
 }

@@ -5,6 +5,7 @@ import static dev.lfm2vl.kernels.QuantMath.dotNAffine;
 import static dev.lfm2vl.kernels.QuantMath.fifthBits;
 import static dev.lfm2vl.kernels.QuantMath.hi;
 import static dev.lfm2vl.kernels.QuantMath.lo;
+import static dev.lfm2vl.kernels.QuantMath.storeInts;
 import static dev.lfm2vl.kernels.QuantMath.storeN;
 import static dev.lfm2vl.kernels.Vec.BN;
 import static dev.lfm2vl.kernels.Vec.F;
@@ -93,6 +94,58 @@ final class Block32Kernels {
         return Vec.sum(acc);
     }
 
+    /** Row of Q8_0 as its quants (floats) and block scales, for {@link #dotDecodedQ8_0} (see DecodedRow). */
+    static void decodeQ8_0(MemorySegment s, long row, int nb, float[] v, float[] ds) {
+        for (int b = 0; b < nb; b++) {
+            long p = row + 34L * b;
+            ds[b] = Vec.f16(s, p);
+            for (int j = 0; j < 32; j += BN) {
+                storeInts(Vec.bytes(s, p + 2 + j), v, 32 * b + j);
+            }
+        }
+    }
+
+    /**
+     * {@link #dotQ8_0} over a row {@link #decodeQ8_0} made: the same operations in the same order on the same
+     * values, so the same bits (MatVec.matVecBatch; batch invariance, issue 18).
+     */
+    static float dotDecodedQ8_0(float[] v, float[] ds, int nb, float[] x, int xOff) {
+        if (PARTS > 1) {
+            return dotDecodedQ8_0Narrow(v, ds, nb, x, xOff);
+        }
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < nb; b++) {
+            int o = 32 * b;
+            int xo = xOff + o;
+            FloatVector s0 = FloatVector.fromArray(F, v, o).mul(QuantMath.xv(x, xo, 0));
+            FloatVector s1 = FloatVector.fromArray(F, v, o + BN).mul(QuantMath.xv(x, xo + BN, 0));
+            if (BN < 16) {
+                s0 = FloatVector.fromArray(F, v, o + 16).fma(QuantMath.xv(x, xo + 16, 0), s0);
+                s1 = FloatVector.fromArray(F, v, o + 24).fma(QuantMath.xv(x, xo + 24, 0), s1);
+            }
+            acc = s0.add(s1).fma(FloatVector.broadcast(F, ds[b]), acc);
+        }
+        return Vec.sum(acc);
+    }
+
+    /** {@link #dotQ8_0Narrow} over a decoded row. */
+    private static float dotDecodedQ8_0Narrow(float[] v, float[] ds, int nb, float[] x, int xOff) {
+        FloatVector acc = FloatVector.zero(F), zero = acc;
+        for (int b = 0; b < nb; b++) {
+            int o = 32 * b;
+            int xo = xOff + o;
+            FloatVector s0 = zero, s1 = zero;
+            for (int j = 0; j < 32; j += 2 * BN) {
+                s0 = FloatVector.fromArray(F, v, o + j).fma(QuantMath.xv(x, xo + j, 0), s0);
+                s1 = FloatVector.fromArray(F, v, o + j + BN).fma(QuantMath.xv(x, xo + j + BN, 0), s1);
+                s0 = FloatVector.fromArray(F, v, o + j + L).fma(QuantMath.xv(x, xo + j, 1), s0);
+                s1 = FloatVector.fromArray(F, v, o + j + BN + L).fma(QuantMath.xv(x, xo + j + BN, 1), s1);
+            }
+            acc = s0.add(s1).fma(FloatVector.broadcast(F, ds[b]), acc);
+        }
+        return Vec.sum(acc);
+    }
+
     static void dequantQ8_0(MemorySegment s, long row, int nb, float[] out, int o) {
         FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < nb; b++) {
@@ -163,6 +216,77 @@ final class Block32Kernels {
                 s1 = hi.fma(FloatVector.fromArray(F, x, xo + 16 + k), s1);
             }
             acc = s0.add(s1).fma(FloatVector.broadcast(F, Vec.f16(s, p)), acc);
+        }
+        return Vec.sum(acc);
+    }
+
+    /**
+     * Row of Q4_0 as its nibbles (floats) and block scales, for {@link #dotDecodedQ4_0}: unsigned nibbles where
+     * {@link #dotQ4_0} keeps the −8 out of the loop, nibble − 8 where {@link #dotQ4_0Narrow} (128 bits) does not.
+     */
+    static void decodeQ4_0(MemorySegment s, long row, int nb, float[] v, float[] ds) {
+        for (int b = 0; b < nb; b++) {
+            long p = row + 18L * b;
+            int o = 32 * b;
+            ds[b] = Vec.f16(s, p);
+            if (PARTS > 1) {
+                for (int k = 0; k < 16; k += BN) {
+                    ByteVector q = Vec.bytes(s, p + 2 + k);
+                    IntVector w = Vec.ipart(q, 0);
+                    QuantMath.lo4(w).intoArray(v, o + k);
+                    QuantMath.hi4(w).intoArray(v, o + 16 + k);
+                    w = Vec.ipart(q, 1);
+                    QuantMath.lo4(w).intoArray(v, o + k + L);
+                    QuantMath.hi4(w).intoArray(v, o + 16 + k + L);
+                }
+                continue;
+            }
+            IntVector w = Vec.uipart(Vec.bytes(s, p + 2));
+            QuantMath.lo4u(w).intoArray(v, o);
+            QuantMath.hi4u(w).intoArray(v, o + 16);
+            if (BN < 16) {
+                w = Vec.uipart(Vec.bytes(s, p + 10));
+                QuantMath.lo4u(w).intoArray(v, o + 8);
+                QuantMath.hi4u(w).intoArray(v, o + 24);
+            }
+        }
+    }
+
+    /** {@link #dotQ4_0} over a row {@link #decodeQ4_0} made: the same operations in the same order (issue 18). */
+    static float dotDecodedQ4_0(float[] v, float[] ds, int nb, float[] x, int xOff, float[] xBlockSums) {
+        if (PARTS > 1) {
+            return dotDecodedQ4_0Narrow(v, ds, nb, x, xOff);
+        }
+        FloatVector acc = FloatVector.zero(F);
+        float offsets = 0;
+        for (int b = 0; b < nb; b++) {
+            int o = 32 * b;
+            int xo = xOff + o;
+            float d = ds[b];
+            FloatVector t = FloatVector.fromArray(F, v, o).mul(QuantMath.xv(x, xo, 0));
+            t = FloatVector.fromArray(F, v, o + 16).fma(QuantMath.xv(x, xo + 16, 0), t);
+            if (BN < 16) {
+                t = FloatVector.fromArray(F, v, o + 8).fma(QuantMath.xv(x, xo + 8, 0), t);
+                t = FloatVector.fromArray(F, v, o + 24).fma(QuantMath.xv(x, xo + 24, 0), t);
+            }
+            acc = t.fma(FloatVector.broadcast(F, d), acc);
+            offsets += d * xBlockSums[b];
+        }
+        return Vec.sum(acc) - 8 * offsets;
+    }
+
+    /** {@link #dotQ4_0Narrow} over a decoded row. */
+    private static float dotDecodedQ4_0Narrow(float[] v, float[] ds, int nb, float[] x, int xOff) {
+        FloatVector acc = FloatVector.zero(F), zero = acc;
+        for (int b = 0; b < nb; b++) {
+            int o = 32 * b;
+            int xo = xOff + o;
+            FloatVector s0 = zero, s1 = zero;
+            for (int k = 0; k < 16; k += 4) {
+                s0 = FloatVector.fromArray(F, v, o + k).fma(FloatVector.fromArray(F, x, xo + k), s0);
+                s1 = FloatVector.fromArray(F, v, o + 16 + k).fma(FloatVector.fromArray(F, x, xo + 16 + k), s1);
+            }
+            acc = s0.add(s1).fma(FloatVector.broadcast(F, ds[b]), acc);
         }
         return Vec.sum(acc);
     }
@@ -242,6 +366,62 @@ final class Block32Kernels {
             acc = sum.fma(FloatVector.broadcast(F, Vec.f16(s, p)), acc);
         }
         return Vec.sum(acc);
+    }
+
+    /** Row of Q5_0 as its quants − 16 (floats) and block scales, for {@link #dotDecodedQ5_0}. */
+    static void decodeQ5_0(MemorySegment s, long row, int nb, float[] v, float[] ds) {
+        for (int b = 0; b < nb; b++) {
+            long p = row + 22L * b;
+            int qh = s.get(Vec.U32, p + 2);
+            ds[b] = Vec.f16(s, p);
+            for (int j = 0; j < 16; j += BN) {
+                ByteVector q = Vec.bytes(s, p + 6 + j);
+                storeInts(lo(q).or(fifthBits(qh, j)).sub((byte) 16), v, 32 * b + j);
+                storeInts(hi(q).or(fifthBits(qh, j + 16)).sub((byte) 16), v, 32 * b + 16 + j);
+            }
+        }
+    }
+
+    /** {@link #dotQ5_0} over a row {@link #decodeQ5_0} made: the same operations in the same order (issue 18). */
+    static float dotDecodedQ5_0(float[] v, float[] ds, int nb, float[] x, int xOff) {
+        FloatVector zero = FloatVector.zero(F), acc = zero;
+        for (int b = 0; b < nb; b++) {
+            int o = 32 * b;
+            int xo = xOff + o;
+            FloatVector sum = zero;
+            for (int j = 0; j < 16; j += BN) {
+                sum = dotDecodedN(v, o + j, x, xo + j, sum);
+                sum = dotDecodedN(v, o + 16 + j, x, xo + 16 + j, sum);
+            }
+            acc = sum.fma(FloatVector.broadcast(F, ds[b]), acc);
+        }
+        return Vec.sum(acc);
+    }
+
+    /** QuantMath.dotN over BN decoded values: acc + Σ v[vo+k]·x[xo+k], part by part. */
+    private static FloatVector dotDecodedN(float[] v, int vo, float[] x, int xo, FloatVector acc) {
+        acc = FloatVector.fromArray(F, v, vo).fma(QuantMath.xv(x, xo, 0), acc);
+        if (PARTS > 1) {
+            acc = FloatVector.fromArray(F, v, vo + L).fma(QuantMath.xv(x, xo, 1), acc);
+        }
+        return acc;
+    }
+
+    /**
+     * The dot of the affine types (Q4_1, Q5_1: {@code half} = 16; Q4_K, Q5_K: 32) over their dequantized weights
+     * q·d + m (their {@code dequant*} forms each weight with the very fma their dot does): in every group of
+     * 2·half elements the first half chains into a0 and the second into a1, L at a time, as
+     * {@link QuantMath#dotNAffine} does in those kernels, so the bits are theirs (issue 18).
+     */
+    static float dotDecodedAffine(float[] w, int n, int half, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int g = 0; g < n; g += 2 * half) {
+            for (int e = g, end = g + half; e < end; e += L) {
+                a0 = FloatVector.fromArray(F, w, e).fma(FloatVector.fromArray(F, x, xOff + e), a0);
+                a1 = FloatVector.fromArray(F, w, e + half).fma(FloatVector.fromArray(F, x, xOff + e + half), a1);
+            }
+        }
+        return Vec.sum(a0.add(a1));
     }
 
     static void dequantQ5_0(MemorySegment s, long row, int nb, float[] out, int o) {

@@ -99,6 +99,54 @@ final class FloatKernels {
         return sum;
     }
 
+    /**
+     * A whole F16 (or BF16) row to floats for {@link #dotDecoded}: {@link #dequant}'s conversions and vector/scalar
+     * split, one loop per kind with its load written in (the shared {@link #load} switch, once C2 compiled it on its
+     * own, was left a call on boxed vectors at 128 bits: 40 MB allocated per batched step, DecodeAllocationTest).
+     */
+    static void decodeF16(MemorySegment s, long row, int n, float[] out) {
+        int i = 0;
+        for (int end = n - L; i <= end; i += L) {
+            Vec.halves(s, row + 2L * i).intoArray(out, i);
+        }
+        for (; i < n; i++) {
+            out[i] = Vec.f16(s, row + 2L * i);
+        }
+    }
+
+    /** {@link #decodeF16} for BF16 rows. */
+    static void decodeBF16(MemorySegment s, long row, int n, float[] out) {
+        int i = 0;
+        for (int end = n - L; i <= end; i += L) {
+            Vec.bfloats(s, row + 2L * i).intoArray(out, i);
+        }
+        for (; i < n; i++) {
+            out[i] = scalar(BF16, s, row, i);
+        }
+    }
+
+    /**
+     * {@link #dotF16} / {@link #dotBF16} over a row already converted to floats by {@link #dequant} (exact
+     * conversions, the same vector/scalar split): the same operations in the same order, so the same bits
+     * (MatVec.matVecBatch; batch invariance, issue 18).
+     */
+    static float dotDecoded(float[] w, int n, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int i = 0;
+        for (int end = n - 2 * L; i <= end; i += 2 * L) {
+            a0 = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = FloatVector.fromArray(F, w, i + L).fma(FloatVector.fromArray(F, x, xOff + i + L), a1);
+        }
+        for (int end = n - L; i <= end; i += L) {
+            a0 = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        }
+        float sum = Vec.sum(a0.add(a1));
+        for (; i < n; i++) {
+            sum += w[i] * x[xOff + i];
+        }
+        return sum;
+    }
+
     private static FloatVector loadF32(MemorySegment s, long row, int col) {
         return FloatVector.fromMemorySegment(F, s, row + 4L * col, Vec.LE);
     }

@@ -182,6 +182,46 @@ final class KQuantKernels {
         return Vec.sum(a0.add(a1));
     }
 
+    /**
+     * Row of Q6_K as its quants − 32 in element order (floats) and the 16 products d·scale of each super-block,
+     * for {@link #dotDecodedQ6K}.
+     */
+    static void decodeQ6K(MemorySegment s, long row, int nb, float[] v, float[] ds) {
+        for (int b = 0; b < nb; b++) {
+            long p = row + 210L * b;
+            float d = Vec.f16(s, p + 208);
+            for (int j = 0; j < 16; j++) {
+                ds[16 * b + j] = d * s.get(ValueLayout.JAVA_BYTE, p + 192 + j);
+            }
+            for (int e = 0; e < 256; e += BN) {
+                int n = e >> 7, quarter = (e >> 5) & 3, l = e & 31;
+                ByteVector ql = Vec.bytes(s, p + 64L * n + 32 * (quarter & 1) + l);
+                ByteVector h = Vec.bytes(s, p + 128 + 32L * n + l);
+                QuantMath.storeInts(q6(ql.lanewise(VectorOperators.LSHR, 4 * (quarter >> 1)).and((byte) 0x0F), h, 2 * quarter),
+                        v, 256 * b + e);
+            }
+        }
+    }
+
+    /** {@link #dotQ6K} over a row {@link #decodeQ6K} made: the same passes, operations and order (issue 18). */
+    static float dotDecodedQ6K(float[] v, float[] ds, int nb, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int steps = 32 / L;
+        for (int unit = 0; unit < 4 * steps; unit++) {
+            int nr = unit / steps, l = (unit % steps) * L;
+            int n = nr >> 1, r = nr & 1;
+            int sc = 8 * n + 4 * r + l / 16;
+            int e0 = 128 * n + 64 * r + l;
+            for (int b = 0; b < nb; b++) {
+                int e = e0 + 256 * b;
+                FloatVector d0 = FloatVector.broadcast(F, ds[16 * b + sc]), d1 = FloatVector.broadcast(F, ds[16 * b + sc + 2]);
+                a0 = FloatVector.fromArray(F, v, e).mul(FloatVector.fromArray(F, x, xOff + e)).fma(d0, a0);
+                a1 = FloatVector.fromArray(F, v, e + 32).mul(FloatVector.fromArray(F, x, xOff + e + 32)).fma(d1, a1);
+            }
+        }
+        return Vec.sum(a0.add(a1));
+    }
+
     /** (((ql >> qs) & 15) | ((qh >> hs) & 3) << 4) - 32, times x part {@code part} at k: int lanes of bytes. */
     private static FloatVector q6part(IntVector ql, IntVector qh, int qs, int hs, float[] x, int k, int part) {
         IntVector q = ql.lanewise(VectorOperators.ASHR, qs).and(15)

@@ -55,6 +55,14 @@ final class QuantMath {
         }
     }
 
+    /** out[o+k] = q[k] for k < BN: small integers as exact floats (DecodedRow). */
+    static void storeInts(ByteVector q, float[] out, int o) {
+        Vec.part(q, 0).intoArray(out, o);
+        if (PARTS > 1) {
+            Vec.part(q, 1).intoArray(out, o + L);
+        }
+    }
+
     /** The low nibble (0..15) of each int lane holding a zero-extended byte, as floats (Q4_0 with block sums). */
     static FloatVector lo4u(IntVector w) {
         return (FloatVector) w.and(0x0F).convert(VectorOperators.I2F, 0);

@@ -189,6 +189,90 @@ public final class WeightMatrix {
         };
     }
 
+    /**
+     * Decodes row {@code row} into {@code into} once, for {@link #dotDecoded} with several activation vectors
+     * (MatVec.matVecBatch): see {@link DecodedRow} for what is kept per type. F32 rows are read in place (nothing to
+     * decode: the row is in L1 after the first vector).
+     *
+     * <p>JIT note: kept, with {@link #dotDecoded}, above C2's FreqInlineSize so that the batch task does not inline
+     * a decode and a dot kernel into one compile unit (the node budget, see {@link #dot(int, float[], int, float[])}).
+     */
+    void decodeRow(int row, DecodedRow into) {
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row " + row + " out of [0, " + rows + ") in " + name);
+        }
+        long p = rowBytes * row;
+        int nb = blocksPerRow;
+        switch (type) {
+            case F32 -> { }
+            case F16 -> {
+                into.ensure(cols, 0);
+                FloatKernels.decodeF16(data, p, cols, into.values);
+            }
+            case BF16 -> {
+                into.ensure(cols, 0);
+                FloatKernels.decodeBF16(data, p, cols, into.values);
+            }
+            case Q8_0 -> {
+                into.ensure(cols, nb);
+                Block32Kernels.decodeQ8_0(data, p, nb, into.values, into.scales);
+            }
+            case Q4_0 -> {
+                into.ensure(cols, nb);
+                Block32Kernels.decodeQ4_0(data, p, nb, into.values, into.scales);
+            }
+            case Q4_1 -> {
+                into.ensure(cols, 0);
+                Block32Kernels.dequantQ4_1(data, p, nb, into.values, 0);
+            }
+            case Q5_0 -> {
+                into.ensure(cols, nb);
+                Block32Kernels.decodeQ5_0(data, p, nb, into.values, into.scales);
+            }
+            case Q5_1 -> {
+                into.ensure(cols, 0);
+                Block32Kernels.dequantQ5_1(data, p, nb, into.values, 0);
+            }
+            case Q4_K -> {
+                into.ensure(cols, 0);
+                KQuantKernels.dequantQ4K(data, p, nb, into.values, 0);
+            }
+            case Q5_K -> {
+                into.ensure(cols, 0);
+                KQuantKernels.dequantQ5K(data, p, nb, into.values, 0);
+            }
+            case Q6_K -> {
+                into.ensure(cols, 16 * nb);
+                KQuantKernels.decodeQ6K(data, p, nb, into.values, into.scales);
+            }
+            default -> throw new AssertionError(type);
+        }
+    }
+
+    /**
+     * Row {@code row} · x[xOff .. xOff+cols) from the row {@link #decodeRow} decoded into {@code decoded}: bit for
+     * bit what {@link #dot(int, float[], int, float[])} returns (each type's decoded dot repeats its kernel's
+     * operations in the same order), so a sequence's numbers do not depend on the others in its batch.
+     */
+    float dotDecoded(int row, DecodedRow decoded, float[] x, int xOff, float[] xBlockSums) {
+        if (xOff < 0 || xOff > x.length - cols) {
+            throw new IndexOutOfBoundsException("x[" + xOff + " .. +" + cols + ") out of " + x.length + " in " + name);
+        }
+        float[] v = decoded.values, ds = decoded.scales;
+        int nb = blocksPerRow;
+        return switch (type) {
+            case F32 -> FloatKernels.dot(FloatKernels.F32, data, rowBytes * row, cols, x, xOff);
+            case F16, BF16 -> FloatKernels.dotDecoded(v, cols, x, xOff);
+            case Q8_0 -> Block32Kernels.dotDecodedQ8_0(v, ds, nb, x, xOff);
+            case Q4_0 -> Block32Kernels.dotDecodedQ4_0(v, ds, nb, x, xOff, xBlockSums);
+            case Q4_1, Q5_1 -> Block32Kernels.dotDecodedAffine(v, cols, 16, x, xOff);
+            case Q5_0 -> Block32Kernels.dotDecodedQ5_0(v, ds, nb, x, xOff);
+            case Q4_K, Q5_K -> Block32Kernels.dotDecodedAffine(v, cols, 32, x, xOff);
+            case Q6_K -> KQuantKernels.dotDecodedQ6K(v, ds, nb, x, xOff);
+            default -> throw new AssertionError(type);
+        };
+    }
+
     /** Block granule for {@link #dequantizeRange}: column ranges must start and end on a multiple of it. */
     public int blockSize() {
         return type.blockSize;

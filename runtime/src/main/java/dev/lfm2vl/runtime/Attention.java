@@ -2,6 +2,7 @@ package dev.lfm2vl.runtime;
 
 import dev.lfm2vl.kernels.CausalAttention;
 import dev.lfm2vl.kernels.Linear;
+import dev.lfm2vl.kernels.MatVec;
 import dev.lfm2vl.kernels.Norms;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.kernels.Rope;
@@ -60,12 +61,33 @@ final class Attention implements Lfm2Model.Mixer {
 
     @Override
     public void forward(Lfm2State s, int layer, float[] in, int tokens, float[] out) {
-        int qDim = heads * headDim;
-        int kvDim = kvHeads * headDim;
-        int pos = s.position;
         Linear.apply(wq, in, tokens, s.q, pool);
         Linear.apply(wk, in, tokens, s.k, pool);
         Linear.apply(wv, in, tokens, s.v, pool);
+        attend(s, layer, tokens);
+        Linear.apply(wo, s.gated, tokens, out, pool);
+    }
+
+    @Override
+    public void decode(DecodeRows rows, int layer) {
+        int n = rows.count;
+        MatVec.matVecBatch(wq, rows.normed, 0, n, rows.q, 0, pool);
+        MatVec.matVecBatch(wk, rows.normed, 0, n, rows.k, 0, pool);
+        MatVec.matVecBatch(wv, rows.normed, 0, n, rows.v, 0, pool);
+        for (int i = 0; i < n; i++) {
+            attend(rows.states[i], layer, 1);
+        }
+        MatVec.matVecBatch(wo, rows.gated, 0, n, rows.mixed, 0, pool);
+    }
+
+    /**
+     * From the projected s.q, s.k, s.v of {@code tokens} positions at s.position to the concatenated heads in
+     * s.gated: head norms, RoPE, the cache append and causal attention, for one sequence.
+     */
+    private void attend(Lfm2State s, int layer, int tokens) {
+        int qDim = heads * headDim;
+        int kvDim = kvHeads * headDim;
+        int pos = s.position;
         for (int t = 0; t < tokens; t++) {
             Norms.rmsNormHeads(s.q, t * qDim, qNorm, s.q, t * qDim, heads, headDim, eps);
             Norms.rmsNormHeads(s.k, t * kvDim, kNorm, s.k, t * kvDim, kvHeads, headDim, eps);
@@ -82,7 +104,6 @@ final class Attention implements Lfm2Model.Mixer {
         } finally {
             task.clear();
         }
-        Linear.apply(wo, s.gated, tokens, out, pool);
     }
 
     /** Query heads of KV group {@code index}, with that group's scratch region. */

@@ -35,6 +35,7 @@ public final class Lfm2Model implements AutoCloseable {
     private final float[] outputNorm;        // token_embd_norm.weight is the FINAL norm (docs/MODEL.md pitfall 6)
     private final Block[] blocks;
     private final Rope rope;                 // cos/sin tables shared by every attention layer
+    private final DecodeRows decodeRows = new DecodeRows();
     private Tokenizer tokenizer;             // built on first use: parsing a 65536-token vocabulary is not free
 
     /** One layer: a mixer and a SwiGLU feed-forward, each with its RMSNorm weight. */
@@ -44,6 +45,12 @@ public final class Lfm2Model implements AutoCloseable {
     sealed interface Mixer permits ShortConv, Attention {
         /** Mixes {@code tokens} normed rows of {@code in} at positions {@code state.position...} into {@code out}. */
         void forward(Lfm2State state, int layer, float[] in, int tokens, float[] out);
+
+        /**
+         * One position of each sequence in {@code rows}: mixes its normed row into its mixed row, with each weight
+         * matrix read once for all ({@link MatVec#matVecBatch}) and the conv or attention per sequence.
+         */
+        void decode(DecodeRows rows, int layer);
     }
 
     private Lfm2Model(GgufFile gguf, Lfm2Config config, Parallel pool) throws GgufFormatException {
@@ -161,6 +168,94 @@ public final class Lfm2Model implements AutoCloseable {
             done += batch;
             run(state, batch, done == rows ? logits : null, -1, stop);
         }
+    }
+
+    /**
+     * One decode step of {@code count} independent sequences together (a server's running streams): feeds
+     * {@code tokens[i]} to {@code states[i]} at its own position and writes its logits into {@code logits[i]}
+     * ({@code vocabSize} floats), for i &lt; count. Every weight matrix is read once for all sequences; the short conv
+     * and attention run per sequence on its own state. Each sequence's logits are bit for bit those of
+     * {@code forward(states[i], tokens, i, 1, logits[i])} alone, whatever the other sequences and their positions
+     * (batch invariance, issue 18), so a seeded or greedy answer does not depend on what else is running.
+     *
+     * <p>The states must be distinct, made by this model, and each have room for one more position; otherwise an
+     * exception is thrown before any state changes (a full one: {@link ContextFullException}). Allocates nothing
+     * once a step of this many sequences has run. Like {@link #forward}, one call at a time per model.
+     */
+    public void decode(Lfm2State[] states, int[] tokens, int count, float[][] logits) {
+        if (count < 1 || count > states.length || count > tokens.length || count > logits.length) {
+            throw new IllegalArgumentException("count " + count + " must be at least 1 and at most the " + states.length
+                    + " states, " + tokens.length + " tokens and " + logits.length + " logit rows given");
+        }
+        int vocab = config.vocabSize();
+        for (int i = 0; i < count; i++) {
+            Lfm2State s = states[i];
+            if (s == null || s.config != config) {
+                throw new IllegalArgumentException("state " + i + " was not made by this model's newState");
+            }
+            for (int j = 0; j < i; j++) {
+                if (states[j] == s) {
+                    throw new IllegalArgumentException("state " + i + " is also state " + j + ": each sequence needs its own state");
+                }
+            }
+            if (tokens[i] < 0 || tokens[i] >= vocab) {
+                throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+            }
+            if (logits[i] == null || logits[i].length < vocab) {
+                throw new IllegalArgumentException("logits[" + i + "] must hold " + vocab + " floats");
+            }
+            if (s.position + 1 > s.capacity) {
+                throw new ContextFullException(s.position + 1, s.capacity);
+            }
+        }
+        if (count == 1) {
+            forward(states[0], tokens, 0, 1, logits[0]);
+            return;
+        }
+        DecodeRows rows = decodeRows;
+        rows.gather(states, count);
+        try {
+            step(rows, tokens, logits);
+        } finally {
+            rows.clear();
+        }
+    }
+
+    /** {@link #run} for one position of each sequence in {@code rows}, the matrices batched, everything else per sequence. */
+    private void step(DecodeRows rows, int[] tokens, float[][] logits) {
+        int n = rows.count;
+        Lfm2State[] st = rows.states;
+        int d = config.dim();
+        int ff = config.ffnDim();
+        float eps = config.rmsEps();
+        for (int i = 0; i < n; i++) {
+            tokenEmbedding.dequantizeRow(tokens[i], st[i].x, 0);
+        }
+        for (int l = 0; l < blocks.length; l++) {
+            Block b = blocks[l];
+            for (int i = 0; i < n; i++) {
+                Norms.rmsNormRows(st[i].x, 0, b.mixerNorm, st[i].normed, 0, 1, d, eps);
+            }
+            b.mixer.decode(rows, l);
+            for (int i = 0; i < n; i++) {
+                Elementwise.add(st[i].x, 0, st[i].mixed, 0, d);
+                Norms.rmsNormRows(st[i].x, 0, b.ffnNorm, st[i].normed, 0, 1, d, eps);
+            }
+            MatVec.matVecBatch(b.gate, rows.normed, 0, n, rows.gate, 0, pool);
+            MatVec.matVecBatch(b.up, rows.normed, 0, n, rows.up, 0, pool);
+            for (int i = 0; i < n; i++) {
+                Activations.swiglu(st[i].gate, 0, st[i].up, 0, st[i].gate, 0, ff);
+            }
+            MatVec.matVecBatch(b.down, rows.gate, 0, n, rows.mixed, 0, pool);
+            for (int i = 0; i < n; i++) {
+                Elementwise.add(st[i].x, 0, st[i].mixed, 0, d);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            st[i].position++;
+            Norms.rmsNorm(st[i].x, 0, outputNorm, st[i].normed, 0, d, eps);
+        }
+        MatVec.matVecBatch(lmHead, rows.normed, 0, n, logits, 0, pool);
     }
 
     /** Times one forward call of {@code positions} positions polls its stop: once per layer of each batch. */

@@ -2,6 +2,7 @@ package dev.lfm2vl.runtime;
 
 import dev.lfm2vl.kernels.Linear;
 import dev.lfm2vl.kernels.CausalConv;
+import dev.lfm2vl.kernels.MatVec;
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.kernels.WeightMatrix;
 import dev.lfm2vl.loader.GgufFile;
@@ -42,5 +43,16 @@ final class ShortConv implements Lfm2Model.Mixer {
         Linear.apply(inProj, in, tokens, s.bcx, pool);                                  // z_t = [B | C | x]
         conv.forward(s.bcx, 0, 3 * d, tokens, s.convState[layer], s.gated, 0, d);      // C ⊙ conv(B ⊙ x)
         Linear.apply(outProj, s.gated, tokens, out, pool);
+    }
+
+    @Override
+    public void decode(DecodeRows rows, int layer) {
+        int d = dim;
+        MatVec.matVecBatch(inProj, rows.normed, 0, rows.count, rows.bcx, 0, pool);
+        for (int i = 0; i < rows.count; i++) {
+            Lfm2State s = rows.states[i];
+            conv.forward(s.bcx, 0, 3 * d, 1, s.convState[layer], s.gated, 0, d);
+        }
+        MatVec.matVecBatch(outProj, rows.gated, 0, rows.count, rows.mixed, 0, pool);
     }
 }

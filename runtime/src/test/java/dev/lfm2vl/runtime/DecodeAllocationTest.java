@@ -82,4 +82,53 @@ class DecodeAllocationTest {
             assertTrue(perToken < 16, type + ": " + perToken + " bytes allocated per decoded token");
         }
     }
+
+    /** The batched step of four sequences at different positions (Lfm2Model.decode, issue 18): nothing per step either. */
+    @ParameterizedTest
+    @ValueSource(strings = {"Q4_0", "Q8_0", "F16", "Q6_K"})
+    void batchedDecodeStepsAllocateNothing(String type) throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long me = Thread.currentThread().threadId();
+        try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel(type), Parallel.sequential())) {
+            int n = 4;
+            int vocab = m.config().vocabSize();
+            Lfm2State[] states = new Lfm2State[n];
+            Sampler[] samplers = new Sampler[n];
+            float[][] logits = new float[n][vocab];
+            int[] tokens = new int[n];
+            for (int i = 0; i < n; i++) {
+                states[i] = m.newState(4096);
+                samplers[i] = new Sampler(vocab, Sampler.Settings.defaults().withSeed(3 + i));
+                int[] prompt = {1, 6, 497, 128, 77, 300, 12, 9};
+                m.forward(states[i], prompt, 0, 2 + i, logits[i]); // each sequence at its own position
+            }
+            // Warm up as decodeStepsAllocateNothing does, bounded so the contexts never run out.
+            int warmed = 0;
+            for (int round = 0; warmed < 3000; round++) {
+                long b0 = threads.getThreadAllocatedBytes(me);
+                for (int s = 0; s < 100; s++) {
+                    step(m, states, samplers, tokens, logits);
+                }
+                warmed += 100;
+                if (warmed >= Integer.getInteger("warm", 200) && threads.getThreadAllocatedBytes(me) - b0 < 16 * 100) {
+                    break;
+                }
+            }
+            int steps = 300;
+            long before = threads.getThreadAllocatedBytes(me);
+            for (int s = 0; s < steps; s++) {
+                step(m, states, samplers, tokens, logits);
+            }
+            long perStep = (threads.getThreadAllocatedBytes(me) - before) / steps;
+            assertTrue(perStep < 16, type + ": " + perStep + " bytes allocated per batched step of " + n + " sequences");
+        }
+    }
+
+    private static void step(Lfm2Model m, Lfm2State[] states, Sampler[] samplers, int[] tokens, float[][] logits) {
+        for (int i = 0; i < states.length; i++) {
+            tokens[i] = samplers[i].sample(logits[i], 0);
+            samplers[i].accept(tokens[i]);
+        }
+        m.decode(states, tokens, states.length, logits);
+    }
 }
