@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Accuracy (pinned by tests against double-precision references):
  * <ul>
- *   <li>SiLU / SwiGLU / GELU-tanh: the vector versions use {@code lanewise(EXP)} / {@code lanewise(TANH)}
- *   (intrinsic, ~1 ulp on x86 SVML; Java fallback per lane elsewhere); they match the float formula of
+ *   <li>SiLU / SwiGLU / GELU-tanh: the vector versions compute e^x from exact operations only (Cephes expf,
+ *   <= 2 ulp; written out in the SiLU and SwiGLU loops, {@link Vec#exp}/{@link Vec#tanh} for GELU), so every JIT tier
+ *   gives the same bits (docs/JIT.md, "Same bits in every tier"); they match the float formula of
  *   llama.cpp ({@code ggml_silu_f32}, and the exact {@code ggml_gelu} formula — llama.cpp itself uses
  *   an F16 lookup table, which we deliberately do not copy).</li>
  *   <li>GELU-erf: computed as {@code 0.5·x·erfc(−x/√2)} with the Numerical-Recipes Chebyshev
@@ -53,7 +54,21 @@ public final class Activations {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-            v.div(one.add(Vec.exp(v.neg()))).intoArray(out, outOff + i);
+            FloatVector m = v.neg();
+            FloatVector c = m.max(Vec.EXP_LOW).min(Vec.EXP_HIGH);
+            FloatVector t = c.fma(Vec.LOG2E, Vec.ROUND); // e^x as Vec's note says: the same bits in every JIT tier
+            FloatVector k = t.sub(Vec.ROUND);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -Vec.LN2_HI), c);
+            r = k.fma(FloatVector.broadcast(S, -Vec.LN2_LO), r);
+            FloatVector p = r.fma(Vec.P0, Vec.P1);
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P2));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P3));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P4));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P5));
+            FloatVector e = p.fma(r.mul(r), r).add(1f)
+                    .mul(t.reinterpretAsInts().add(127 - Vec.ROUND_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .blend(FloatVector.zero(S), m.lt(Vec.EXP_LOW));
+            v.div(e.add(one)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
             out[outOff + i] = silu(x[xOff + i]);
@@ -72,7 +87,21 @@ public final class Activations {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (; i < bound; i += L) {
             FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
-            FloatVector s = g.div(one.add(Vec.exp(g.neg())));
+            FloatVector m = g.neg();
+            FloatVector c = m.max(Vec.EXP_LOW).min(Vec.EXP_HIGH);
+            FloatVector t = c.fma(Vec.LOG2E, Vec.ROUND); // e^x as Vec's note says: the same bits in every JIT tier
+            FloatVector k = t.sub(Vec.ROUND);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -Vec.LN2_HI), c);
+            r = k.fma(FloatVector.broadcast(S, -Vec.LN2_LO), r);
+            FloatVector p = r.fma(Vec.P0, Vec.P1);
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P2));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P3));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P4));
+            p = p.fma(r, FloatVector.broadcast(S, Vec.P5));
+            FloatVector e = p.fma(r.mul(r), r).add(1f)
+                    .mul(t.reinterpretAsInts().add(127 - Vec.ROUND_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                    .blend(FloatVector.zero(S), m.lt(Vec.EXP_LOW));
+            FloatVector s = g.div(e.add(one));
             s.mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {

@@ -7,7 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * In-place softmax over {@code n} contiguous floats: {@code x_i ← exp(x_i − max) / Σ_j exp(x_j − max)}.
  *
- * <p>Precision: exponentials in float ({@link Vec#exp}, the same bits in every JIT tier; the scalar twin rounds
+ * <p>Precision: exponentials in float (Cephes expf written out in the loop with {@link Vec}'s constants, the same bits
+ * in every JIT tier; the scalar twin rounds
  * {@link Math#exp} to float), the sum is accumulated in float vector lanes, then the lane total and the
  * scalar tail are added in <b>double</b> (llama.cpp's {@code ggml_vec_soft_max_f32} also returns a
  * {@code ggml_float} = double sum); normalisation multiplies by {@code (float) (1 / sum)}.
@@ -54,11 +55,24 @@ public final class Softmax {
             FloatVector sh = FloatVector.broadcast(S, shift);
             FloatVector acc = FloatVector.zero(S);
             for (; i < bound; i += L) {
-                FloatVector e = Vec.exp(FloatVector.fromArray(S, x, off + i).sub(sh));
+                FloatVector z = FloatVector.fromArray(S, x, off + i).sub(sh);
+                FloatVector c = z.max(Vec.EXP_LOW).min(Vec.EXP_HIGH);
+                FloatVector t = c.fma(Vec.LOG2E, Vec.ROUND); // e^x as Vec's note says: the same bits in every JIT tier
+                FloatVector k = t.sub(Vec.ROUND);
+                FloatVector r = k.fma(FloatVector.broadcast(S, -Vec.LN2_HI), c);
+                r = k.fma(FloatVector.broadcast(S, -Vec.LN2_LO), r);
+                FloatVector p = r.fma(Vec.P0, Vec.P1);
+                p = p.fma(r, FloatVector.broadcast(S, Vec.P2));
+                p = p.fma(r, FloatVector.broadcast(S, Vec.P3));
+                p = p.fma(r, FloatVector.broadcast(S, Vec.P4));
+                p = p.fma(r, FloatVector.broadcast(S, Vec.P5));
+                FloatVector e = p.fma(r.mul(r), r).add(1f)
+                        .mul(t.reinterpretAsInts().add(127 - Vec.ROUND_BITS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats())
+                        .blend(FloatVector.zero(S), z.lt(Vec.EXP_LOW));
                 e.intoArray(x, off + i);
                 acc = e.add(acc);
             }
-            sum = Vec.sum(acc);
+            sum = Vec.sum(acc); // a fixed order: reduceLanes(ADD) differs between JIT tiers
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - shift);

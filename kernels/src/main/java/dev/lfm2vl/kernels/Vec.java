@@ -47,13 +47,16 @@ final class Vec {
         return s;
     }
 
-    private static final float EXP_LO = -87.33654f;    // below: e^x is under the smallest normal float
-    private static final float EXP_HI = 88.72284f;     // above: e^x overflows
-    private static final float EXP_CLAMP_HI = 88.0f;   // keeps 2^n in the normal range while computing
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float ROUND_MAGIC = 12582912f; // 1.5·2^23: adding it rounds to an integer
-    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+    // e^x from exact operations only (Cephes expf; see exp below): the constants, shared with the decode loops that
+    // write exp out (Softmax.expShiftAndSum, Activations.silu/swiglu) so that C2 never has to inline a vector helper there
+    static final float EXP_LOW = -87.33654f;   // below: e^x is under the smallest normal float (gives 0)
+    static final float EXP_HIGH = 88.0f;       // clamp: keeps 2^n in the normal range while computing
+    static final float EXP_OVERFLOW = 88.72284f; // above: e^x overflows (exp gives +inf)
+    static final float LOG2E = 1.44269504088896341f;
+    static final float ROUND = 0x1.8p23f;      // 1.5·2^23: adding it rounds to an integer, left in the low mantissa bits
+    static final int ROUND_BITS = 0x4B40_0000; // Float.floatToIntBits(ROUND)
+    static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f; // ln 2 in two parts (Cephes)
+    static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
             P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
     /**
@@ -68,9 +71,9 @@ final class Vec {
         // Every receiver here is a broadcast of the constant species F or derived from one, never the argument:
         // compiled on its own (before a caller inlines it) the method then still knows each vector's class
         // (docs/JIT.md, rule 1), its code stays small, and callers keep inlining it.
-        FloatVector xc = FloatVector.broadcast(F, EXP_LO).max(x).min(EXP_CLAMP_HI);
-        FloatVector t = xc.fma(LOG2E, ROUND_MAGIC);
-        FloatVector n = t.sub(ROUND_MAGIC);
+        FloatVector xc = FloatVector.broadcast(F, EXP_LOW).max(x).min(EXP_HIGH);
+        FloatVector t = xc.fma(LOG2E, ROUND);
+        FloatVector n = t.sub(ROUND);
         FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
         r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
         FloatVector p = r.fma(P0, P1);
@@ -80,10 +83,10 @@ final class Vec {
         p = p.fma(r, FloatVector.broadcast(F, P5));
         FloatVector y = p.fma(r.mul(r), r).add(1f);
         // t's low mantissa bits hold n + 0x400000; (n + 127) << 23 is the float 2^n
-        FloatVector pow2n = t.reinterpretAsInts().sub(0x4B400000 - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector pow2n = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector e = y.mul(pow2n);
-        e = e.blend(0f, FloatVector.broadcast(F, EXP_LO).compare(VectorOperators.GT, x));
-        return e.blend(Float.POSITIVE_INFINITY, FloatVector.broadcast(F, EXP_HI).compare(VectorOperators.LT, x));
+        e = e.blend(0f, FloatVector.broadcast(F, EXP_LOW).compare(VectorOperators.GT, x));
+        return e.blend(Float.POSITIVE_INFINITY, FloatVector.broadcast(F, EXP_OVERFLOW).compare(VectorOperators.LT, x));
     }
 
     /** tanh(x) = 1 − 2/(e^{2x} + 1) per lane, through {@link #exp} (same bits in every tier; absolute error ~1e-7). */

@@ -6,6 +6,7 @@ import dev.lfm2vl.runtime.ImageLoadException;
 import dev.lfm2vl.runtime.ImageLoader;
 import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Model;
+import dev.lfm2vl.runtime.Lfm2State;
 import dev.lfm2vl.runtime.PreprocessedImage;
 import dev.lfm2vl.runtime.Prompt;
 import dev.lfm2vl.runtime.RgbImage;
@@ -140,6 +141,11 @@ public final class ChatEngine implements AutoCloseable {
     private final String modelId;
     private final Metrics metrics;
     private final Slot[] slots;
+    /** Scratch of one batched decode step: the decoding slots, their states, tokens and logits. */
+    private final Slot[] stepSlots;
+    private final Lfm2State[] stepStates;
+    private final int[] stepTokens;
+    private final float[][] stepLogits;
     private final ArrayBlockingQueue<Job> queue;
     private final LruCache<String, List<float[]>> imageCache;
     private final Thread scheduler;
@@ -173,6 +179,10 @@ public final class ChatEngine implements AutoCloseable {
         this.modelId = modelId;
         this.metrics = metrics;
         this.slots = new Slot[settings.slots()];
+        this.stepSlots = new Slot[settings.slots()];
+        this.stepStates = new Lfm2State[settings.slots()];
+        this.stepTokens = new int[settings.slots()];
+        this.stepLogits = new float[settings.slots()][];
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot(text, tokenizer, vision, settings.contextSize(), metrics);
         }
@@ -386,11 +396,31 @@ public final class ChatEngine implements AutoCloseable {
         while (open) {
             admit();
             int busy = 0;
+            int decoding = 0;
             for (Slot s : slots) {
-                if (s.busy()) {
-                    s.step(imageCache);
-                    busy += s.busy() ? 1 : 0;
+                if (s.busy() && !s.decoding()) {
+                    s.step(imageCache); // an image entry or a prefill chunk
+                } else if (s.busy()) {
+                    int token;
+                    try {
+                        token = s.sampleNext();
+                    } catch (RuntimeException e) {
+                        s.failed(e);
+                        continue;
+                    }
+                    if (token >= 0) {
+                        stepSlots[decoding] = s;
+                        stepStates[decoding] = s.state();
+                        stepTokens[decoding] = token;
+                        stepLogits[decoding++] = s.logits();
+                    }
                 }
+            }
+            if (decoding > 0) {
+                decodeTogether(decoding);
+            }
+            for (Slot s : slots) {
+                busy += s.busy() ? 1 : 0;
             }
             busySlots = busy;
             if (busy == 0) {
@@ -412,6 +442,24 @@ public final class ChatEngine implements AutoCloseable {
             j.events.add(new Failed(closing));
         }
         busySlots = 0;
+    }
+
+    /**
+     * One batched forward for every slot that is decoding: each weight matrix is read once for all of them, and each
+     * slot's logits are bit for bit those of its own single forward (Lfm2Model.decode, batch invariance).
+     */
+    private void decodeTogether(int count) {
+        try {
+            text.decode(stepStates, stepTokens, count, stepLogits);
+        } catch (RuntimeException e) {
+            for (int i = 0; i < count; i++) {
+                stepSlots[i].failed(e);
+            }
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            stepSlots[i].fed();
+        }
     }
 
     private void admit() {

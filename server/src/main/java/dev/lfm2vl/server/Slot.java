@@ -36,7 +36,10 @@ final class Slot {
     private final float[] logits;
     /** The allowed-token mask of a constrained answer (response_format), one bit per token. */
     private final long[] allowed;
-    private final int[] one = new int[1];
+    /** The token {@link #sampleNext} sampled, fed by the engine's batched forward, and whether it ends the answer. */
+    private int sampled;
+    private boolean sampledEnd;
+    private long decodeStarted;
     /** Positions one forward call takes at most: Lfm2Model.newState's batch size, where forward cuts anyway. */
     private final int chunk;
 
@@ -147,7 +150,7 @@ final class Slot {
             switch (phase) {
                 case ENCODE -> encodeStep(imageCache);
                 case PREFILL -> prefillStep();
-                case DECODE -> decodeStep();
+                case DECODE -> { } // batched by the engine: sampleNext, Lfm2Model.decode, fed
                 case IDLE -> { }
             }
         } catch (CancellationException e) {
@@ -240,9 +243,23 @@ final class Slot {
         return p;
     }
 
-    /** One token, as one turn of {@code Generator.generate}'s loop. */
-    private void decodeStep() {
-        long t0 = System.nanoTime();
+    /** Whether the next unit of work is a decode step (the engine batches those of all slots: {@link #sampleNext}). */
+    boolean decoding() {
+        return phase == Phase.DECODE && job != null;
+    }
+
+    /**
+     * The first half of a decode step, as one turn of {@code Generator.generate}'s loop: samples the next token from
+     * the logits and emits its text. Returns the token to feed in the engine's batched forward ({@link #fed()} after
+     * it), or -1 when the answer ended here (context full) or the job was dropped.
+     */
+    int sampleNext() {
+        if (job.cancelled()) {
+            metrics.cancelled.incrementAndGet();
+            clear();
+            return -1;
+        }
+        decodeStarted = System.nanoTime();
         int id;
         if (job.constraint == null) {
             id = sampler.sample(logits, 0);
@@ -258,31 +275,50 @@ final class Slot {
         sampler.accept(id);
         generated++;
         metrics.generatedTokens.incrementAndGet();
-        boolean end = tokenizer.isEndOfGeneration(id);
-        if (!end) {
+        sampledEnd = tokenizer.isEndOfGeneration(id);
+        if (!sampledEnd) {
             emit(stop.accept(decoder.accept(id)));
         }
-        String reason = null;
-        if (state.remaining() == 0) {
-            reason = end ? "stop" : "length";
+        if (state.remaining() == 0) { // the sampled token is kept, not fed
+            done(sampledEnd ? "stop" : "length");
+            return -1;
+        }
+        sampled = id;
+        return id;
+    }
+
+    /** The second half of a decode step, after the engine's batched forward fed {@link #sampleNext}'s token. */
+    void fed() {
+        hold(sampled);
+        if (sampledEnd || stop.matched()) {
+            done("stop");
+        } else if (job.maxTokens > 0 && generated >= job.maxTokens) {
+            done("length");
         } else {
-            one[0] = id;
-            model.forward(state, one, 0, 1, logits);
-            hold(id);
-            if (end || stop.matched()) {
-                reason = "stop";
-            } else if (job.maxTokens > 0 && generated >= job.maxTokens) {
-                reason = "length";
-            }
+            metrics.decodeNanos.addAndGet(System.nanoTime() - decodeStarted);
         }
-        metrics.decodeNanos.addAndGet(System.nanoTime() - t0);
-        if (reason != null) {
-            emit(stop.accept(decoder.flush()));
-            emit(stop.flush());
-            metrics.promptTokens.addAndGet(job.keys.length);
-            job.events.add(new ChatEngine.Done(reason, job.keys.length, generated, start));
-            finish();
-        }
+    }
+
+    /** A failed batched forward: this slot's request fails, the slot is cleared. */
+    void failed(RuntimeException e) {
+        fail(ApiError.internal("generation failed: " + ChatRequestParser.clip(String.valueOf(e.getMessage()))));
+    }
+
+    Lfm2State state() {
+        return state;
+    }
+
+    float[] logits() {
+        return logits;
+    }
+
+    private void done(String reason) {
+        metrics.decodeNanos.addAndGet(System.nanoTime() - decodeStarted);
+        emit(stop.accept(decoder.flush()));
+        emit(stop.flush());
+        metrics.promptTokens.addAndGet(job.keys.length);
+        job.events.add(new ChatEngine.Done(reason, job.keys.length, generated, start));
+        finish();
     }
 
     private void emit(String text) {
