@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Accuracy (pinned by tests against double-precision references):
  * <ul>
  *   <li>SiLU / SwiGLU / GELU-tanh: the vector versions compute e^x from exact operations only (Cephes expf,
- *   <= 2 ulp; written out in the SiLU and SwiGLU loops, {@link Vec#exp}/{@link Vec#tanh} for GELU), so every JIT tier
+ *   at most 2 ulp; written out in the SiLU and SwiGLU loops, {@code Vec.exp}/{@code Vec.tanh} for GELU), so every JIT tier
  *   gives the same bits (docs/JIT.md, "Same bits in every tier"); they match the float formula of
  *   llama.cpp ({@code ggml_silu_f32}, and the exact {@code ggml_gelu} formula — llama.cpp itself uses
  *   an F16 lookup table, which we deliberately do not copy).</li>

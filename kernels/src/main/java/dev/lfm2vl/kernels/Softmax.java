@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * In-place softmax over {@code n} contiguous floats: {@code x_i ← exp(x_i − max) / Σ_j exp(x_j − max)}.
  *
- * <p>Precision: exponentials in float (Cephes expf written out in the loop with {@link Vec}'s constants, the same bits
+ * <p>Precision: exponentials in float (Cephes expf written out in the loop with {@code Vec}'s constants, the same bits
  * in every JIT tier; the scalar twin rounds
  * {@link Math#exp} to float), the sum is accumulated in float vector lanes, then the lane total and the
  * scalar tail are added in <b>double</b> (llama.cpp's {@code ggml_vec_soft_max_f32} also returns a
