@@ -5,7 +5,6 @@ import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
-import dev.lfm2vl.hub.ModelDownloader;
 import dev.lfm2vl.runtime.Lfm2Vl;
 import dev.lfm2vl.runtime.Sampler;
 import java.nio.file.Path;
@@ -46,97 +45,15 @@ public final class Lfm2VlChatModel implements ChatModel, AutoCloseable {
     }
 
     /** Builds a {@link Lfm2VlChatModel}: a model from files, from the hub, or one already loaded, and the request defaults. */
-    public static final class Builder {
-        private final ModelSettings settings = new ModelSettings();
-
+    public static final class Builder extends Lfm2VlModelBuilder<Builder, Lfm2VlChatModel> {
         private Builder() {}
 
-        /** The text GGUF (e.g. {@code LFM2-VL-3B-Q4_0.gguf}). */
-        public Builder modelPath(Path modelPath) {
-            settings.modelPath = modelPath;
+        @Override
+        Builder self() {
             return this;
         }
 
-        /** The vision projector GGUF ({@code mmproj-*.gguf}); without it the model reads text only. */
-        public Builder mmprojPath(Path mmprojPath) {
-            settings.mmprojPath = mmprojPath;
-            return this;
-        }
-
-        /**
-         * The model pair from a Hugging Face-compatible hub instead of paths, as {@code REPO[:QUANT]} (e.g.
-         * {@code LiquidAI/LFM2-VL-3B-GGUF:Q4_0}): downloaded once into the cache of the {@code hub} module
-         * ({@code HF_ENDPOINT}, {@code HF_TOKEN}, {@code LFM2VL_CACHE} apply), then reused.
-         */
-        public Builder hf(String repoAndQuant) {
-            settings.hf = repoAndQuant;
-            return this;
-        }
-
-        /** The downloader {@link #hf} uses (default: {@link ModelDownloader#fromEnvironment()}); the caller closes it. */
-        public Builder hub(ModelDownloader downloader) {
-            settings.hub = downloader;
-            return this;
-        }
-
-        /** With {@link #hf}: resolve from the download cache only, never the network (default false). */
-        public Builder offline(boolean offline) {
-            settings.offline = offline;
-            return this;
-        }
-
-        /**
-         * A model already loaded, shared with other chat models (and the application): this one does not close it,
-         * and its options (threads, context size, answer length, sampling) are the defaults here.
-         */
-        public Builder model(Lfm2Vl model) {
-            settings.model = model;
-            return this;
-        }
-
-        /** Sampling temperature; 0 picks the most likely token (default: the model card's 0.1). */
-        public Builder temperature(Double temperature) {
-            settings.temperature = temperature;
-            return this;
-        }
-
-        /** Top-p (default 0.95). */
-        public Builder topP(Double topP) {
-            settings.topP = topP;
-            return this;
-        }
-
-        /** Top-k, 0 = off (default 40). */
-        public Builder topK(Integer topK) {
-            settings.topK = topK;
-            return this;
-        }
-
-        /** Answer length limit in tokens (default 256); a request's {@code maxOutputTokens} overrides it. */
-        public Builder maxTokens(Integer maxTokens) {
-            settings.maxTokens = maxTokens;
-            return this;
-        }
-
-        /** The sampler's seed for every request, for repeatable answers (default: a new random seed per request). */
-        public Builder seed(Long seed) {
-            settings.seed = seed;
-            return this;
-        }
-
-        /** Worker threads (default: all cores). */
-        public Builder threads(Integer threads) {
-            settings.threads = threads;
-            return this;
-        }
-
-        /** Positions the KV cache holds: prompt, image tokens and answer (default 4096, at most the model's). */
-        public Builder contextSize(Integer contextSize) {
-            settings.contextSize = contextSize;
-            return this;
-        }
-
-        /** Loads the model (unless {@link #model(Lfm2Vl) given}); memory-mapped, so quick whatever its size. */
+        @Override
         public Lfm2VlChatModel build() {
             return new Lfm2VlChatModel(settings.open());
         }
