@@ -40,14 +40,6 @@ public final class Generator {
     private final Tokenizer tokenizer;
     private final float[] logits;
     private final int[] one = new int[1];
-    private long[] allowed; // the constraint's token mask, made on first use
-
-    private long[] allowed() {
-        if (allowed == null) {
-            allowed = new long[(logits.length + 63) >> 6];
-        }
-        return allowed;
-    }
 
     public Generator(Lfm2Model model, Tokenizer tokenizer) {
         this.model = model;
@@ -139,18 +131,11 @@ public final class Generator {
                 reason = StopReason.CANCELLED;
                 break;
             }
-            int id;
-            if (constraint == null) {
-                id = sampler.sample(logits, 0);
-            } else {
-                int budget = state.remaining() + 1; // the token sampled when the context is full is kept, not fed
-                if (maxTokens >= 0) {
-                    budget = Math.min(budget, maxTokens - count);
-                }
-                constraint.allowed(allowed(), budget);
-                id = sampler.sample(logits, 0, allowed);
-                constraint.accept(id);
+            int budget = state.remaining() + 1; // the token sampled when the context is full is kept, not fed
+            if (maxTokens >= 0) {
+                budget = Math.min(budget, maxTokens - count);
             }
+            int id = sampler.sample(logits, 0, constraint, budget);
             sampler.accept(id);
             if (count == generated.length) {
                 generated = Arrays.copyOf(generated, count * 2);

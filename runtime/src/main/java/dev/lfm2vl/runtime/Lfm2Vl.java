@@ -120,6 +120,8 @@ public final class Lfm2Vl implements AutoCloseable {
     private final Generator generator;
     private final Lfm2State state;
     private final ImagePreprocessor preprocessor;
+    /** {@link Options#jsonSchema()} compiled once (null without one): each answer takes a fresh constraint from it. */
+    private final JsonSchema jsonSchema;
     /** Whether {@link #close()} closes the models and the pool (false for {@link #of}). */
     private final boolean ownsModels;
 
@@ -137,6 +139,7 @@ public final class Lfm2Vl implements AutoCloseable {
         this.state = text.newState(Math.min(options.contextSize(), text.config().contextLength()));
         this.preprocessor = vision == null ? null : new ImagePreprocessor(vision.preprocessOptions(options.preprocess())
                 .withImageTokens(options.minImageTokens(), options.maxImageTokens()).withImageSplitting(options.imageSplitting()));
+        this.jsonSchema = options.jsonSchema() == null ? null : JsonSchema.compile(options.jsonSchema());
     }
 
     /** Loads a model pair with the default options; {@code mmproj} may be null for text only. */
@@ -217,7 +220,7 @@ public final class Lfm2Vl implements AutoCloseable {
     public Answer answer(String system, String user, List<Path> images, Sampler.Settings sampling, int maxTokens,
             Listener listener) throws IOException {
         long t0 = System.nanoTime();
-        TokenConstraint constraint = jsonConstraint(options.jsonSchema(), maxTokens); // a bad schema fails before any work
+        TokenConstraint constraint = constraint(jsonSchema, maxTokens); // a bad schema fails before any work
         Prompt request = prompt(system, user, images, listener);
         long readNanos = System.nanoTime() - t0;
         Answer a = answer(request, sampling, maxTokens, listener, constraint);
@@ -234,7 +237,7 @@ public final class Lfm2Vl implements AutoCloseable {
      * @throws PromptTooLongException if the prompt does not fit the context
      */
     public Answer answer(Prompt request, Sampler.Settings sampling, int maxTokens, Listener listener) {
-        return answer(request, sampling, maxTokens, listener, jsonConstraint(options.jsonSchema(), maxTokens));
+        return answer(request, sampling, maxTokens, listener, constraint(jsonSchema, maxTokens));
     }
 
     /**
@@ -269,10 +272,14 @@ public final class Lfm2Vl implements AutoCloseable {
      *                         more than {@code maxTokens} tokens
      */
     public TokenConstraint jsonConstraint(String schema, int maxTokens) {
+        return schema == null ? null : constraint(JsonSchema.compile(schema), maxTokens);
+    }
+
+    private TokenConstraint constraint(JsonSchema schema, int maxTokens) {
         if (schema == null) {
             return null;
         }
-        TokenConstraint constraint = JsonSchema.compile(schema).constraint(tokenizer);
+        TokenConstraint constraint = schema.constraint(tokenizer);
         if (maxTokens >= 0 && maxTokens < constraint.minTokens()) {
             throw new SchemaException("the token limit " + maxTokens + " is below the " + constraint.minTokens()
                     + " tokens of the shortest document the JSON schema accepts");

@@ -60,6 +60,8 @@ public final class Sampler {
 
     private final Settings settings;
     private final int vocab;
+    /** The allowed-token mask of a constrained answer (one bit per token), made on first use. */
+    private long[] allowedMask;
     private final float[] values;   // candidate logits (then probabilities), parallel to ids
     private final int[] ids;
     private final int[] seenStamp;  // per token id: the stamp of the last penalty pass that touched it
@@ -116,6 +118,24 @@ public final class Sampler {
     /** Samples a token from {@code logits[off, off+vocab)}; the caller's array is not modified. */
     public int sample(float[] logits, int off) {
         return sample(logits, off, null);
+    }
+
+    /**
+     * As {@link #sample(float[], int)}, drawing only among the tokens {@code constraint} allows with {@code budget}
+     * tokens left (null: any), and recording the pick in it. The allowed-token mask is this sampler's, made on first
+     * use.
+     */
+    public int sample(float[] logits, int off, TokenConstraint constraint, int budget) {
+        if (constraint == null) {
+            return sample(logits, off);
+        }
+        if (allowedMask == null) {
+            allowedMask = new long[(vocab + 63) >> 6];
+        }
+        constraint.allowed(allowedMask, budget);
+        int id = sample(logits, off, allowedMask);
+        constraint.accept(id);
+        return id;
     }
 
     /**

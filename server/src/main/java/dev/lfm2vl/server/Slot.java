@@ -34,8 +34,6 @@ final class Slot {
     private final Lfm2State state;
     private final Metrics metrics;
     private final float[] logits;
-    /** The allowed-token mask of a constrained answer (response_format), one bit per token. */
-    private final long[] allowed;
     /** The token {@link #sampleNext} sampled, fed by the engine's batched forward, and whether it ends the answer. */
     private int sampled;
     private boolean sampledEnd;
@@ -72,7 +70,6 @@ final class Slot {
         this.state = model.newState(contextSize);
         this.metrics = metrics;
         this.logits = new float[model.config().vocabSize()];
-        this.allowed = new long[(logits.length + 63) >> 6];
         this.chunk = Math.min(Lfm2Model.MAX_BATCH, contextSize);
     }
 
@@ -260,18 +257,11 @@ final class Slot {
             return -1;
         }
         decodeStarted = System.nanoTime();
-        int id;
-        if (job.constraint == null) {
-            id = sampler.sample(logits, 0);
-        } else { // as Generator.generate: the budget counts the token limit and the context
-            int budget = state.remaining() + 1;
-            if (job.maxTokens > 0) {
-                budget = Math.min(budget, job.maxTokens - generated);
-            }
-            job.constraint.allowed(allowed, budget);
-            id = sampler.sample(logits, 0, allowed);
-            job.constraint.accept(id);
+        int budget = state.remaining() + 1; // as Generator.generate: the token limit and the context both count
+        if (job.maxTokens > 0) {
+            budget = Math.min(budget, job.maxTokens - generated);
         }
+        int id = sampler.sample(logits, 0, job.constraint, budget);
         sampler.accept(id);
         generated++;
         metrics.generatedTokens.incrementAndGet();
