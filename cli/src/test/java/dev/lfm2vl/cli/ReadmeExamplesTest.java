@@ -36,10 +36,13 @@ class ReadmeExamplesTest {
 
     /**
      * The library examples (runtime, hub, loader, the LangChain4j provider); the Server section's OpenAI-client example
-     * needs a running server and runs in the server module (ReadmeServerExamplesTest).
+     * needs a running server and runs in the server module (ReadmeServerExamplesTest), and the module declaration
+     * runs on the module path in the runtime module (ModulePathTest).
      */
     private static List<String> javaBlocks() throws IOException {
-        return blocks("java").stream().filter(b -> !b.contains("import dev.langchain4j.model.openai.")).toList();
+        return blocks("java").stream()
+                .filter(b -> !b.contains("import dev.langchain4j.model.openai.") && !b.startsWith("module "))
+                .toList();
     }
 
     private static List<String> blocks(String language) throws IOException {

@@ -1,0 +1,7 @@
+/**
+ * The GGUF reader and writer: validated, memory-mapped, zero-copy tensors ({@link dev.lfm2vl.loader.GgufFile}).
+ * Needs nothing beyond {@code java.base}.
+ */
+module dev.lfm2vl.loader {
+    exports dev.lfm2vl.loader;
+}
