@@ -13,7 +13,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The BOM (bom/pom.xml, no parent on purpose) stays in step with the build: same version, every published module. */
+/**
+ * The BOM (bom/pom.xml, no parent on purpose) stays in step with the build: same version, same repository URL, every
+ * published module.
+ */
 class BomTest {
 
     private static Path root() {
@@ -26,12 +29,32 @@ class BomTest {
         return m.group(1);
     }
 
+    /** The lfm2vl.repository.url property of a POM: every URL of the published POMs derives from it. */
+    static String repositoryUrl(String pom) {
+        Matcher m = Pattern.compile("<lfm2vl\\.repository\\.url>([^<]+)</lfm2vl\\.repository\\.url>").matcher(pom);
+        assertTrue(m.find(), "lfm2vl.repository.url");
+        return m.group(1);
+    }
+
     @Test
-    void theBomHasTheParentsVersionAndPinsEveryPublishedModule() throws IOException {
+    void theBomHasTheParentsVersionAndRepositoryUrlAndPinsEveryPublishedModule() throws IOException {
         String parent = Files.readString(root().resolve("pom.xml"));
         String bom = Files.readString(root().resolve("bom/pom.xml"));
         assertEquals(version(parent, "lfm2vl-parent"), version(bom, "lfm2vl-bom"));
         assertFalse(bom.contains("<parent>"), "importing the BOM must not import the parent's dependencyManagement");
+        assertEquals(repositoryUrl(parent), repositoryUrl(bom), "bom/pom.xml repeats the parent's lfm2vl.repository.url");
+        for (String pom : List.of(parent, bom)) {
+            Matcher field = Pattern.compile("<(url|connection|developerConnection)>([^<]+)</\\1>").matcher(pom);
+            int derived = 0;
+            while (field.find()) {
+                if (field.group(2).contains("${lfm2vl.repository.url}")) {
+                    derived++;
+                } else {
+                    assertTrue(field.group(2).contains("apache.org/licenses/"), "not derived from lfm2vl.repository.url: " + field.group());
+                }
+            }
+            assertEquals(5, derived, "url, developer url, scm connection, developerConnection and url");
+        }
 
         Matcher modules = Pattern.compile("<module>([^<]+)</module>").matcher(parent);
         List<String> published = new ArrayList<>();

@@ -40,4 +40,18 @@ class JbangCatalogTest {
         assertTrue(Files.readString(root().resolve("cli/pom.xml")).contains("<mainClass>dev.lfm2vl.cli.Launcher</mainClass>"),
                 "the plain cli jar names its main class");
     }
+
+    @Test
+    void theReadmeRunsTheCatalogOfThePomsRepository() throws IOException {
+        // jbang reads lfm2vl@OWNER/REPO as github.com/OWNER/REPO's jbang-catalog.json (lfm2vl@HOST/OWNER/REPO elsewhere);
+        // the catalog file cannot read Maven properties, so this is where the README's line and the POM meet
+        String url = BomTest.repositoryUrl(Files.readString(root().resolve("pom.xml")));
+        String catalog = url.replaceFirst("^https://", "").replaceFirst("^github\\.com/", "");
+        String readme = Files.readString(root().resolve("README.md"));
+        assertTrue(readme.contains("`jbang lfm2vl@" + catalog + " caption photo.jpg`"), "README's jbang line names " + catalog);
+        Matcher any = Pattern.compile("jbang lfm2vl@(\\S+)").matcher(readme);
+        while (any.find()) {
+            assertEquals(catalog, any.group(1), "every jbang lfm2vl@... in the README");
+        }
+    }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,11 +18,15 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The jars {@code ./mvnw install} publishes, as packaged: every artifact the BOM pins is a jar that declares its
- * {@code Automatic-Module-Name} and has its sources and javadoc jars beside it (what Maven Central requires). The
+ * The jars {@code ./mvnw install} publishes, as packaged: every artifact the BOM pins is a jar with its module name
+ * (a module-info.class, or an {@code Automatic-Module-Name} for the two that have none) and has its sources and javadoc jars beside it (what Maven Central requires). The
  * library jars are found on this test's class path (packaged jars in a reactor build), cli's own through a property.
  */
 class PublishedJarsIT {
+
+    /** The artifacts with a module-info.java. */
+    private static final List<String> REAL_MODULES = List.of("lfm2vl-loader", "lfm2vl-hub", "lfm2vl-kernels", "lfm2vl-runtime",
+            "lfm2vl-server");
 
     private static Path root() {
         return Path.of(System.getProperty("lfm2vl.root", ".."));
@@ -72,8 +78,14 @@ class PublishedJarsIT {
             }
             assertTrue(Files.isRegularFile(jar), jar.toString());
             String moduleName = "dev.lfm2vl." + id.substring("lfm2vl-".length());
-            try (JarFile f = new JarFile(jar.toFile())) {
-                assertEquals(moduleName, f.getManifest().getMainAttributes().getValue("Automatic-Module-Name"), jar.toString());
+            ModuleDescriptor module = ModuleFinder.of(jar).findAll().iterator().next().descriptor();
+            assertEquals(moduleName, module.name(), jar.toString());
+            // the libraries are real modules; the LangChain4j provider and the command line name themselves in the manifest
+            assertEquals(!REAL_MODULES.contains(id), module.isAutomatic(), jar + " has a module-info.class");
+            if (module.isAutomatic()) {
+                try (JarFile f = new JarFile(jar.toFile())) {
+                    assertEquals(moduleName, f.getManifest().getMainAttributes().getValue("Automatic-Module-Name"), jar.toString());
+                }
             }
             String base = jar.getFileName().toString().replaceFirst("\\.jar$", "");
             for (String classifier : List.of("sources", "javadoc")) {
