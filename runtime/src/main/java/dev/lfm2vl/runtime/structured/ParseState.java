@@ -9,12 +9,13 @@ import dev.lfm2vl.runtime.structured.Grammar.ObjBody;
 import dev.lfm2vl.runtime.structured.Grammar.Ref;
 import dev.lfm2vl.runtime.structured.Grammar.Seq;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Where a partial document stands in the grammar: the set of live parses (alternatives of {@code anyOf}, optional
  * members and such are followed side by side until the bytes tell them apart), each a persistent stack of frames
- * whose top reads the next byte. Immutable: {@link #step} returns a new state, so the token trie walk can branch
+ * whose top reads the next byte. Immutable, compared by value: {@link #step} returns a new state, so the token trie walk can branch
  * without undoing anything. {@link #minBytes} is the fewest bytes that complete some parse: exact, so a budget
  * that allows it always allows one more byte that keeps it allowed (how answers are never cut invalid).
  */
@@ -44,6 +45,7 @@ final class ParseState {
     private final Frame[] parses;
     private final boolean accepting;
     private final int minBytes;
+    private int hash;
 
     private ParseState(Frame[] parses, boolean accepting) {
         this.parses = parses;
@@ -61,6 +63,25 @@ final class ParseState {
         boolean[] accept = new boolean[1];
         expand(push(root, null), out, accept, 0);
         return new ParseState(out.toArray(Frame[]::new), accept[0]);
+    }
+
+    /**
+     * Equal states (the same parses: nodes by identity, positions and lexer states by value) allow the same tokens
+     * and step alike: {@link MaskCache} keeps one mask for them.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ParseState p && p.accepting == accepting && p.hashCode() == hashCode() && Arrays.equals(p.parses, parses);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = hash;
+        if (h == 0) {
+            h = Arrays.hashCode(parses) * 31 + (accepting ? 1 : 0);
+            hash = h == 0 ? 1 : h;
+        }
+        return hash;
     }
 
     /** A complete document has been read (it may still go on, e.g. digits of a number). */

@@ -15,7 +15,11 @@ final class StringLexer extends Grammar.Lexer {
     private static final byte[] ESCAPES = {'"', '\\', 'b', 'f', 'n', 'r', 't'};
     private static final int[] ESCAPED = {'"', '\\', '\b', '\f', '\n', '\r', '\t'};
 
-    /** Immutable lexer state; {@code count} includes a character whose escape or UTF-8 bytes are in progress. */
+    /**
+     * Immutable lexer state, compared by value; {@code count} includes a character whose escape or UTF-8 bytes are in
+     * progress. States keep only what the rest of the string depends on ({@link #st}), so that equal futures are
+     * equal states (one token mask for them, {@link MaskCache}).
+     */
     record St(int phase, int count, int need, int nextLo, int nextHi, long nfa, long excluded, int contentBytes) {}
 
     private final int minLength;
@@ -34,7 +38,26 @@ final class StringLexer extends Grammar.Lexer {
             throw new SchemaException("more than 64 declared properties together with additionalProperties");
         }
         long all = excludedNames == null ? 0 : excludedNames.length == 64 ? -1L : (1L << excludedNames.length) - 1;
-        this.start = new St(OPEN, 0, 0, 0, 0, AsciiPattern.START, all, 0);
+        this.start = st(OPEN, 0, 0, 0, 0, AsciiPattern.START, all, 0);
+    }
+
+    /**
+     * A state with what its future cannot depend on dropped: without maxLength, a count past minLength (it is only
+     * compared with minLength then); once no excluded name is still matched, the content bytes (they only index
+     * those names); outside a UTF-8 character, the range of its next byte.
+     */
+    private St st(int phase, int count, int need, int nextLo, int nextHi, long nfa, long excluded, int contentBytes) {
+        if (maxLength == Integer.MAX_VALUE && count > minLength) {
+            count = minLength;
+        }
+        if (excluded == 0) {
+            contentBytes = 0;
+        }
+        if (phase != UTF8) {
+            nextLo = 0;
+            nextHi = 0;
+        }
+        return new St(phase, count, need, nextLo, nextHi, nfa, excluded, contentBytes);
     }
 
     /** No pattern and no excluded names: content bytes only count characters (the token trie's fast walk). */
@@ -53,7 +76,7 @@ final class StringLexer extends Grammar.Lexer {
 
     /** The body state after plain content: {@code count} characters (a pending one included), UTF-8 state as given. */
     St content(St from, int count, int need, int nextLo, int nextHi, int bytes) {
-        return new St(need > 0 ? UTF8 : BODY, count, need, nextLo, nextHi, from.nfa, from.excluded, from.contentBytes + bytes);
+        return st(need > 0 ? UTF8 : BODY, count, need, nextLo, nextHi, from.nfa, from.excluded, from.contentBytes + bytes);
     }
 
     /** Whether {@code state} is inside the characters (not after a backslash, not inside a UTF-8 character). */
@@ -84,7 +107,7 @@ final class StringLexer extends Grammar.Lexer {
     Object step(Object state, int b) {
         St s = (St) state;
         St n = switch (s.phase) {
-            case OPEN -> b == '"' ? new St(BODY, 0, 0, 0, 0, s.nfa, s.excluded, 0) : null;
+            case OPEN -> b == '"' ? st(BODY, 0, 0, 0, 0, s.nfa, s.excluded, 0) : null;
             case BODY -> body(s, b);
             case ESC -> escape(s, b);
             case UTF8 -> {
@@ -92,8 +115,8 @@ final class StringLexer extends Grammar.Lexer {
                     yield null;
                 }
                 long ex = excluded(s, b);
-                yield s.need == 1 ? new St(BODY, s.count, 0, 0, 0, s.nfa, ex, s.contentBytes + 1)
-                        : new St(UTF8, s.count, s.need - 1, 0x80, 0xBF, s.nfa, ex, s.contentBytes + 1);
+                yield s.need == 1 ? st(BODY, s.count, 0, 0, 0, s.nfa, ex, s.contentBytes + 1)
+                        : st(UTF8, s.count, s.need - 1, 0x80, 0xBF, s.nfa, ex, s.contentBytes + 1);
             }
             default -> null;
         };
@@ -105,14 +128,14 @@ final class StringLexer extends Grammar.Lexer {
             if (s.count < minLength || (pattern != null && !pattern.accepts(s.nfa)) || exactlyExcluded(s.excluded, s.contentBytes)) {
                 return null;
             }
-            return new St(DONE, s.count, 0, 0, 0, s.nfa, 0, s.contentBytes);
+            return st(DONE, s.count, 0, 0, 0, s.nfa, 0, s.contentBytes);
         }
         if (s.count + 1 > maxLength || b < 0x20) {
             return null;
         }
         long ex = excluded(s, b);
         if (b == '\\') {
-            return new St(ESC, s.count + 1, 0, 0, 0, s.nfa, ex, s.contentBytes + 1);
+            return st(ESC, s.count + 1, 0, 0, 0, s.nfa, ex, s.contentBytes + 1);
         }
         if (b < 0x80) {
             long nfa = s.nfa;
@@ -121,7 +144,7 @@ final class StringLexer extends Grammar.Lexer {
                     return null;
                 }
             }
-            return new St(BODY, s.count + 1, 0, 0, 0, nfa, ex, s.contentBytes + 1);
+            return st(BODY, s.count + 1, 0, 0, 0, nfa, ex, s.contentBytes + 1);
         }
         if (pattern != null) {
             return null;
@@ -148,7 +171,7 @@ final class StringLexer extends Grammar.Lexer {
         } else {
             return null;
         }
-        return new St(UTF8, s.count + 1, need, lo, hi, s.nfa, ex, s.contentBytes + 1);
+        return st(UTF8, s.count + 1, need, lo, hi, s.nfa, ex, s.contentBytes + 1);
     }
 
     private St escape(St s, int b) {
@@ -158,7 +181,7 @@ final class StringLexer extends Grammar.Lexer {
                 if (pattern != null && (nfa = pattern.step(nfa, ESCAPED[k])) == 0) {
                     return null;
                 }
-                return new St(BODY, s.count, 0, 0, 0, nfa, excluded(s, b), s.contentBytes + 1);
+                return st(BODY, s.count, 0, 0, 0, nfa, excluded(s, b), s.contentBytes + 1);
             }
         }
         return null;

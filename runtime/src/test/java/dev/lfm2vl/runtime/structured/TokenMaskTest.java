@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The token mask equals its definition, checked token by token: a token is allowed iff its bytes step the parse
  * state to a live state whose shortest completion fits the budget left after it (end of generation iff the
- * document is complete). Covers the trie walk and its fast path inside plain strings, along random documents.
+ * document is complete). Covers the trie walk and its fast path inside plain strings, along random documents, and
+ * the masks a compiled schema keeps per parse state (MaskCache): each schema's second document, under another
+ * budget, is served from what the first one kept.
  */
 class TokenMaskTest {
 
@@ -28,52 +30,56 @@ class TokenMaskTest {
             int checked = 0;
             for (long seed = 1; seed <= 40; seed++) {
                 String schema = new RandomSchemas(seed).document();
-                ParseState state = ParseState.start(SchemaCompiler.compile(schema));
-                TokenConstraint c = JsonSchema.compile(schema).constraint(tok);
+                JsonSchema compiled = JsonSchema.compile(schema);
                 SplittableRandom random = new SplittableRandom(seed);
-                int budget = state.minBytes() + random.nextInt(40);
-                for (int left = budget; left > 0; left--) {
-                    c.allowed(mask, left);
-                    long[] want = new long[mask.length];
-                    for (int id = 0; id < vocab; id++) {
-                        boolean ok;
-                        if (tok.isEndOfGeneration(id)) {
-                            ok = state.accepting();
-                        } else {
-                            byte[] b = tok.pieceBytes(id);
-                            ParseState next = b.length == 0 ? null : state.step(b);
-                            ok = next != null && next.minBytes() <= left - 1;
+                // two documents of one compiled schema, under other budgets: the second meets the masks the first kept
+                for (int round = 0; round < 2; round++) {
+                    ParseState state = ParseState.start(SchemaCompiler.compile(schema));
+                    TokenConstraint c = compiled.constraint(tok);
+                    int budget = state.minBytes() + random.nextInt(40);
+                    for (int left = budget; left > 0; left--) {
+                        c.allowed(mask, left);
+                        long[] want = new long[mask.length];
+                        for (int id = 0; id < vocab; id++) {
+                            boolean ok;
+                            if (tok.isEndOfGeneration(id)) {
+                                ok = state.accepting();
+                            } else {
+                                byte[] b = tok.pieceBytes(id);
+                                ParseState next = b.length == 0 ? null : state.step(b);
+                                ok = next != null && next.minBytes() <= left - 1;
+                            }
+                            if (ok) {
+                                want[id >> 6] |= 1L << id;
+                            }
                         }
-                        if (ok) {
-                            want[id >> 6] |= 1L << id;
-                        }
-                    }
-                    assertArrayEquals(want, mask, "seed " + seed + " with " + left + " tokens left");
-                    checked++;
-                    // follow a random allowed token, preferring long ones so strings are entered and left mid-token
-                    int pick = -1;
-                    for (int tries = 0; tries < 50; tries++) {
-                        int id = random.nextInt(vocab);
-                        if ((mask[id >> 6] >>> id & 1) != 0 && (pick < 0 || tok.pieceBytes(id).length > tok.pieceBytes(pick).length)) {
-                            pick = id;
-                        }
-                    }
-                    if (pick < 0) {
-                        for (int id = 0; id < vocab && pick < 0; id++) {
-                            if ((mask[id >> 6] >>> id & 1) != 0) {
+                        assertArrayEquals(want, mask, "seed " + seed + " round " + round + " with " + left + " tokens left");
+                        checked++;
+                        // follow a random allowed token, preferring long ones so strings are entered and left mid-token
+                        int pick = -1;
+                        for (int tries = 0; tries < 50; tries++) {
+                            int id = random.nextInt(vocab);
+                            if ((mask[id >> 6] >>> id & 1) != 0 && (pick < 0 || tok.pieceBytes(id).length > tok.pieceBytes(pick).length)) {
                                 pick = id;
                             }
                         }
+                        if (pick < 0) {
+                            for (int id = 0; id < vocab && pick < 0; id++) {
+                                if ((mask[id >> 6] >>> id & 1) != 0) {
+                                    pick = id;
+                                }
+                            }
+                        }
+                        assertTrue(pick >= 0, "nothing allowed");
+                        c.accept(pick);
+                        if (tok.isEndOfGeneration(pick)) {
+                            break;
+                        }
+                        state = state.step(tok.pieceBytes(pick));
                     }
-                    assertTrue(pick >= 0, "nothing allowed");
-                    c.accept(pick);
-                    if (tok.isEndOfGeneration(pick)) {
-                        break;
-                    }
-                    state = state.step(tok.pieceBytes(pick));
                 }
             }
-            assertTrue(checked > 500, "masks checked: " + checked);
+            assertTrue(checked > 1000, "masks checked: " + checked);
         }
     }
 }
