@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import dev.lfm2vl.hub.Json;
+import dev.lfm2vl.loader.json.Json;
 import dev.lfm2vl.loader.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;

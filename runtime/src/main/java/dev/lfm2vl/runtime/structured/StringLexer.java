@@ -1,5 +1,6 @@
 package dev.lfm2vl.runtime.structured;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -82,6 +83,27 @@ final class StringLexer extends Grammar.Lexer {
     /** Whether {@code state} is inside the characters (not after a backslash, not inside a UTF-8 character). */
     static boolean inBody(Object state) {
         return state instanceof St s && s.phase == BODY;
+    }
+
+    /**
+     * The content bytes this lexer writes for {@code text}: its own escapes, every other character as is (a name
+     * with a character it cannot write is never written, so comparing with these bytes still tells names apart).
+     */
+    static byte[] written(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int k = 0; k < text.length(); k++) {
+            char c = text.charAt(k);
+            int e = 0;
+            while (e < ESCAPED.length && ESCAPED[e] != c) {
+                e++;
+            }
+            if (e < ESCAPED.length) {
+                b.append('\\').append((char) ESCAPES[e]);
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     static StringLexer key(byte[][] excluded) {
