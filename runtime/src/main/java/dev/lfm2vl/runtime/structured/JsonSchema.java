@@ -61,12 +61,21 @@ public final class JsonSchema {
         private ParseState state = start;
         /** The cache's entry of {@link #state}; null when the cache is full and the state is not in it. */
         private MaskCache.Entry entry;
+        /** Whether {@link #entry} was looked up: on first use, so making a constraint never touches the shared cache. */
+        private boolean looked;
         private boolean ended;
 
         Constraint(MaskCache masks, Tokenizer tokenizer) {
             this.masks = masks;
             this.tokenizer = tokenizer;
-            this.entry = masks.entry(start);
+        }
+
+        private MaskCache.Entry entry() {
+            if (!looked) {
+                entry = masks.entry(state);
+                looked = true;
+            }
+            return entry;
         }
 
         @Override
@@ -85,7 +94,7 @@ public final class JsonSchema {
                         + state.minBytes() + " more tokens); raise -n / max tokens");
             }
             int after = budget - 1; // tokens left once this one is generated
-            if (entry != null) {
+            if (entry() != null) {
                 entry.allowed(allowed, after);
             } else {
                 Arrays.fill(allowed, 0L);
@@ -102,7 +111,7 @@ public final class JsonSchema {
                 ended = true;
                 return;
             }
-            MaskCache.Entry known = entry == null ? null : entry.next(token);
+            MaskCache.Entry known = entry() == null ? null : entry.next(token);
             if (known != null) {
                 entry = known;
                 state = known.state;

@@ -26,6 +26,8 @@ final class MaskCache {
 
     final TokenTrie trie;
     private final Map<ParseState, Entry> entries = new HashMap<>();
+    /** Masks by {@link ParseState#maskKey}: states that differ only where no token reaches share them. */
+    private final Map<ParseState, Masks> masks = new HashMap<>();
     private long bytes;
     // the trie walk's stacks, reused: one walk at a time
     private final int[] nodeStack;
@@ -47,78 +49,42 @@ final class MaskCache {
     Entry entry(ParseState state) {
         Entry e = entries.get(state);
         if (e == null && bytes < MAX_BYTES) {
-            e = new Entry(state);
+            ParseState key = state.maskKey(trie.maxDepth + 1);
+            Masks m = masks.get(key);
+            if (m == null) {
+                m = new Masks(key);
+                masks.put(key, m);
+                bytes += m.bytes();
+            }
+            e = new Entry(state, m);
             entries.put(state, e);
-            bytes += e.bytes();
+            bytes += 64;
         }
         return e;
     }
 
-    /** States kept (for tests). */
-    int size() {
-        return entries.size();
+    /** States kept, and masks kept (fewer: states that differ only where no token reaches share them). */
+    int[] sizes() {
+        return new int[] {entries.size(), masks.size()};
     }
 
-    /** One parse state's masks and the transitions taken from it. */
+    /** One parse state: its masks (shared with the states of the same mask key) and the transitions taken from it. */
     final class Entry {
         final ParseState state;
-        /** Tokens with a finite minAfter (end of generation too when accepting): any budget from state.minBytes() up. */
-        private final TokenSet full;
-        /** Trie nodes whose tokens' minAfter exceeds state.minBytes(), by minAfter descending. */
-        private final int[] outNodes;
-        private final int[] outMins;
-        /** The mask when the budget is exactly state.minBytes(); made on first use. */
-        private TokenSet tight;
+        private final Masks masks;
         // transitions: open addressing, token -> entry (keys -1 when free)
         private int[] keys;
         private Entry[] targets;
         private int transitions;
 
-        private Entry(ParseState state) {
+        private Entry(ParseState state, Masks masks) {
             this.state = state;
-            long[] mask = new long[(trie.vocabSize + 63) >> 6];
-            exceptions = 0;
-            walk(state, Grammar.INF - 1, mask, true);
-            this.full = TokenSet.of(mask, trie.vocabSize);
-            Integer[] order = new Integer[exceptions];
-            for (int k = 0; k < exceptions; k++) {
-                order[k] = k;
-            }
-            int[] mins = exceptionMins;
-            Arrays.sort(order, (a, b) -> Integer.compare(mins[b], mins[a]));
-            outNodes = new int[exceptions];
-            outMins = new int[exceptions];
-            for (int k = 0; k < exceptions; k++) {
-                outNodes[k] = exceptionNodes[order[k]];
-                outMins[k] = exceptionMins[order[k]];
-            }
-        }
-
-        private long bytes() {
-            return full.bytes() + 8L * outNodes.length + (tight == null ? 0 : tight.bytes())
-                    + (keys == null ? 0 : 12L * keys.length) + 64;
+            this.masks = masks;
         }
 
         /** Fills {@code allowed} with the tokens allowed when {@code after} tokens may follow this one (>= state.minBytes() - 1). */
         void allowed(long[] allowed, int after) {
-            if (after < state.minBytes()) {
-                if (tight == null) {
-                    long[] mask = new long[(trie.vocabSize + 63) >> 6];
-                    walk(state, after, mask, false);
-                    tight = TokenSet.of(mask, trie.vocabSize);
-                    bytes += tight.bytes();
-                }
-                tight.copyTo(allowed);
-                return;
-            }
-            full.copyTo(allowed);
-            for (int k = 0; k < outNodes.length && outMins[k] > after; k++) {
-                int node = outNodes[k];
-                for (int t = trie.tokenStart[node]; t < trie.tokenStart[node + 1]; t++) {
-                    int id = trie.tokens[t];
-                    allowed[id >> 6] &= ~(1L << id);
-                }
-            }
+            masks.allowed(allowed, after);
         }
 
         /** The entry reached by {@code token} if that transition was taken before, else null. */
@@ -174,6 +140,67 @@ final class MaskCache {
         }
     }
 
+    /**
+     * The masks of a parse state, and of every state with the same {@link ParseState#maskKey}: for any budget from
+     * the state's shortest completion up, the full mask less the few tokens that lengthen that completion beyond the
+     * budget; for the one budget below (exactly the shortest completion), a mask of its own.
+     */
+    private final class Masks {
+        private final ParseState state;
+        /** Tokens with a finite minAfter (end of generation too when accepting): any budget from state.minBytes() up. */
+        private final TokenSet full;
+        /** Trie nodes whose tokens' minAfter exceeds state.minBytes(), by minAfter descending. */
+        private final int[] outNodes;
+        private final int[] outMins;
+        /** The mask when the budget is exactly state.minBytes(); made on first use. */
+        private TokenSet tight;
+
+        private Masks(ParseState state) {
+            this.state = state;
+            long[] mask = new long[(trie.vocabSize + 63) >> 6];
+            exceptions = 0;
+            walk(state, Grammar.INF - 1, mask, true);
+            this.full = TokenSet.of(mask, trie.vocabSize);
+            Integer[] order = new Integer[exceptions];
+            for (int k = 0; k < exceptions; k++) {
+                order[k] = k;
+            }
+            int[] mins = exceptionMins;
+            Arrays.sort(order, (x, y) -> Integer.compare(mins[y], mins[x]));
+            outNodes = new int[exceptions];
+            outMins = new int[exceptions];
+            for (int k = 0; k < exceptions; k++) {
+                outNodes[k] = exceptionNodes[order[k]];
+                outMins[k] = exceptionMins[order[k]];
+            }
+        }
+
+        private long bytes() {
+            return full.bytes() + 8L * outNodes.length + 64;
+        }
+
+        void allowed(long[] allowed, int after) {
+            if (after < state.minBytes()) {
+                if (tight == null) {
+                    long[] mask = new long[(trie.vocabSize + 63) >> 6];
+                    walk(state, after, mask, false);
+                    tight = TokenSet.of(mask, trie.vocabSize);
+                    bytes += tight.bytes();
+                }
+                tight.copyTo(allowed);
+                return;
+            }
+            full.copyTo(allowed);
+            for (int k = 0; k < outNodes.length && outMins[k] > after; k++) {
+                int node = outNodes[k];
+                for (int t = trie.tokenStart[node]; t < trie.tokenStart[node + 1]; t++) {
+                    int id = trie.tokens[t];
+                    allowed[id >> 6] &= ~(1L << id);
+                }
+            }
+        }
+    }
+
     private static int mix(int token) {
         return token * 0x9E3779B1 >>> 7;
     }
@@ -181,7 +208,7 @@ final class MaskCache {
     /**
      * Sets in {@code allowed} the tokens whose bytes step {@code state} to a live state whose shortest completion is at
      * most {@code after} bytes (end of generation too if {@code state} is complete); when {@code record}, also lists
-     * the trie nodes whose tokens' shortest completion exceeds {@code state}'s own (see {@link Entry}).
+     * the trie nodes whose tokens' shortest completion exceeds {@code state}'s own (see {@link Masks}).
      */
     void walk(ParseState state, int after, long[] allowed, boolean record) {
         if (state.accepting()) {

@@ -113,6 +113,28 @@ final class ParseState {
         return f.node() instanceof StringLexer x && x.plain() && StringLexer.inBody(f.lex()) ? f : null;
     }
 
+    /**
+     * This state as far as the next {@code horizon} bytes can tell: the key of its token mask ({@link MaskCache}).
+     * A plain string's character count past its minLength, with maxLength further than {@code horizon} characters
+     * away, becomes its minLength: no token can reach either bound, so each count allows the same tokens.
+     */
+    ParseState maskKey(int horizon) {
+        Frame[] key = null;
+        for (int k = 0; k < parses.length; k++) {
+            Frame f = parses[k];
+            if (f.node instanceof StringLexer x) {
+                Object lex = x.maskKey(f.lex, horizon);
+                if (lex != f.lex) {
+                    if (key == null) {
+                        key = parses.clone();
+                    }
+                    key[k] = Frame.of(x, f.at, lex, f.next);
+                }
+            }
+        }
+        return key == null ? this : new ParseState(key, accepting);
+    }
+
     /** The state whose only parse is {@code f} with its lexer state replaced (plain string content read). */
     static ParseState withLexer(Frame f, Object lex) {
         return new ParseState(new Frame[] {Frame.of(f.node(), 0, lex, f.next())}, false);

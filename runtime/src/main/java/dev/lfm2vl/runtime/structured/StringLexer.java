@@ -61,6 +61,20 @@ final class StringLexer extends Grammar.Lexer {
         return new St(phase, count, need, nextLo, nextHi, nfa, excluded, contentBytes);
     }
 
+    /**
+     * {@code state} as far as the next {@code horizon} bytes can tell ({@link ParseState#maskKey}): a plain string's
+     * count between its minLength and {@code horizon} characters short of its maxLength becomes its minLength (each
+     * byte adds one character at most, so no path of {@code horizon} bytes meets either bound).
+     */
+    Object maskKey(Object state, int horizon) {
+        St s = (St) state;
+        if (!plain() || maxLength == Integer.MAX_VALUE || s.phase == OPEN || s.phase == DONE || s.count <= minLength
+                || (long) s.count + horizon >= maxLength) {
+            return state;
+        }
+        return new St(s.phase, minLength, s.need, s.nextLo, s.nextHi, s.nfa, s.excluded, s.contentBytes);
+    }
+
     /** No pattern and no excluded names: content bytes only count characters (the token trie's fast walk). */
     boolean plain() {
         return pattern == null && excludedNames == null;

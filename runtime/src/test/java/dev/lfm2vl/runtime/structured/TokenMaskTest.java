@@ -9,6 +9,9 @@ import dev.lfm2vl.runtime.Lfm2Model;
 import dev.lfm2vl.runtime.TokenConstraint;
 import dev.lfm2vl.runtime.Tokenizer;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -80,6 +83,50 @@ class TokenMaskTest {
                 }
             }
             assertTrue(checked > 1000, "masks checked: " + checked);
+        }
+    }
+
+    /**
+     * Inside a long string the count changes with every token but, between minLength and a token's reach short of
+     * maxLength, no token can tell: those states share one mask (ParseState.maskKey), still exactly the definition.
+     */
+    @Test
+    void statesThatDifferOnlyBeyondEveryTokensReachShareOneMask() throws IOException {
+        try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q4_0"), Parallel.sequential())) {
+            Tokenizer tok = m.tokenizer();
+            int vocab = tok.vocabSize();
+            long[] mask = new long[(vocab + 63) >> 6];
+            ParseState state = ParseState.start(SchemaCompiler.compile("{\"type\":\"string\",\"minLength\":3,\"maxLength\":150}"));
+            MaskCache cache = new MaskCache(TokenTrie.of(tok));
+            SplittableRandom random = new SplittableRandom(5);
+            for (int step = 0; step < 200 && state.canStep(); step++) {
+                int left = 300 - step;
+                cache.entry(state).allowed(mask, left - 1);
+                for (int id = 0; id < vocab; id++) {
+                    boolean ok = false;
+                    if (!tok.isEndOfGeneration(id) && tok.pieceBytes(id).length > 0) {
+                        ParseState next = state.step(tok.pieceBytes(id));
+                        ok = next != null && next.minBytes() <= left - 1;
+                    }
+                    assertTrue(ok == ((mask[id >> 6] >>> id & 1) != 0), "step " + step + ", token " + id);
+                }
+                // a random allowed token; no quote (it would end the string) before the last steps, unless forced
+                List<Integer> inside = new ArrayList<>();
+                List<Integer> any = new ArrayList<>();
+                for (int id = 0; id < vocab; id++) {
+                    if ((mask[id >> 6] >>> id & 1) != 0) {
+                        any.add(id);
+                        String text = new String(tok.pieceBytes(id), StandardCharsets.ISO_8859_1);
+                        if (step == 0 ? text.equals("\"") : step > 150 || text.indexOf('"') < 0) {
+                            inside.add(id);
+                        }
+                    }
+                }
+                List<Integer> from = inside.isEmpty() ? any : inside;
+                state = state.step(tok.pieceBytes(from.get(random.nextInt(from.size()))));
+            }
+            int[] sizes = cache.sizes();
+            assertTrue(sizes[1] * 2 < sizes[0], sizes[0] + " states kept with " + sizes[1] + " masks");
         }
     }
 }
