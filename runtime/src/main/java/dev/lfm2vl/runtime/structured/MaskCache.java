@@ -8,17 +8,21 @@ import java.util.Map;
  * The allowed-token masks of one compiled schema over one vocabulary, kept per parse state, and the token
  * transitions between those states: the hot path of constrained decoding ({@link JsonSchema}'s constraint) then
  * copies a mask and follows a transition, allocating nothing, for every state and token met before (project rule:
- * no allocation per token). Parse states compare by value and the lexers keep no count they do not need (a string
- * without maxLength stops counting at its minLength), so the states inside one unconstrained string are one state.
+ * no allocation per token). Parse states compare by value and the lexers keep nothing their future does not depend
+ * on (a string without maxLength stops counting at its minLength, a number whose every completion is in bounds
+ * forgets its digits), so the states inside one unconstrained string are one state; and states that differ only
+ * where no token reaches ({@link ParseState#maskKey}: the count inside a long maxLength string) share one mask.
  *
  * <p>A token's effect on the budget is the fewest bytes that complete the document after it ({@code minAfter}); it is
- * allowed iff that fits in the tokens left after it. An entry keeps the tokens whose {@code minAfter} is finite, and
+ * allowed iff that fits in the tokens left after it. The masks keep the tokens whose {@code minAfter} is finite, and
  * apart the few whose {@code minAfter} exceeds the state's own shortest completion (most tokens keep or shorten it),
- * so any budget from the state's shortest completion up is served exactly from the entry; the one budget below that
+ * so any budget from the state's shortest completion up is served exactly from them; the one budget below that
  * (exactly the shortest completion: only tokens on a shortest path) has its own mask, made when first needed.
  *
- * <p>Bounded memory: past {@link #MAX_BYTES} of masks no new state is kept and the constraint walks the token trie for
- * those states as it would without a cache (same masks, allocating). Not thread-safe, as the compiled schema.
+ * <p>What allocates: meeting a mask key for the first time (one trie walk), a state (its entry), a transition (its
+ * slot), or a state's tight mask; never the same again. Bounded memory: past {@link #MAX_BYTES} no new state is kept
+ * and the constraint walks the token trie for such states as it would without a cache (same masks, allocating). Not
+ * thread-safe, as the compiled schema.
  */
 final class MaskCache {
     /** Masks, exception lists and transitions kept at most, in bytes (about 4000 states with a 65536-token vocabulary). */
