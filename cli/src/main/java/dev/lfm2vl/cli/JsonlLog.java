@@ -1,6 +1,6 @@
 package dev.lfm2vl.cli;
 
-import dev.lfm2vl.hub.Json;
+import dev.lfm2vl.loader.json.Json;
 
 import java.io.Closeable;
 import java.io.IOException;

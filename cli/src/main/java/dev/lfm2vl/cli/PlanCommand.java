@@ -10,7 +10,7 @@ import dev.lfm2vl.runtime.ImageLoader;
 import dev.lfm2vl.runtime.ImagePlan;
 import dev.lfm2vl.runtime.ImagePreprocessor;
 import dev.lfm2vl.runtime.Lfm2Config;
-import dev.lfm2vl.hub.Json;
+import dev.lfm2vl.loader.json.Json;
 import dev.lfm2vl.runtime.MemoryBudget;
 import dev.lfm2vl.runtime.PreprocessMode;
 import dev.lfm2vl.runtime.RgbImage;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import dev.lfm2vl.hub.Json;
+import dev.lfm2vl.loader.json.Json;
 import dev.lfm2vl.loader.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -106,6 +106,29 @@ class JsonSchemaCommandsTest {
             Map<?, ?> record = (Map<?, ?>) Json.parse(l);
             assertTrue(record.get("json") instanceof Map, l);
             assertValid(SCHEMA, (String) record.get("caption"));
+        }
+    }
+
+    /**
+     * Chat with a nearly full context (issue 19): a message after which the shortest document cannot fit is refused
+     * with one line before it is fed, and the chat goes on: the next, shorter message is answered with a document.
+     */
+    @Test
+    void chatRefusesAMessageWhoseShortestDocumentCannotFitAndGoesOn() {
+        String schema = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"minLength\":24}},\"required\":[\"a\"]}";
+        java.io.InputStream in = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(("word ".repeat(22) + "\nHi\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        try {
+            CliRun r = CliRun.of("chat", "-m", model(), "-c", "96", "--temp", "0", "--json-schema", schema);
+            List<String> errors = r.err().lines().filter(l -> l.startsWith("error:")).toList();
+            assertEquals(1, errors.size(), r.err());
+            assertTrue(errors.get(0).contains("the prompt and the shortest answer the JSON schema accepts need"), errors.get(0));
+            List<String> answers = r.out().lines().filter(l -> !l.isBlank()).toList();
+            assertEquals(1, answers.size(), r.out());
+            assertValid(schema, answers.get(0).strip());
+            assertEquals(2, r.exitCode(), "a refused message is a usage error");
+        } finally {
+            System.setIn(in);
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.lfm2vl.hub;
 
 
+import dev.lfm2vl.loader.json.Json;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +28,7 @@ public record HubListing(List<HubFile> files) {
      * @throws IllegalArgumentException if the text is not such a JSON array
      */
     public static HubListing parse(String json) {
-        Object root = Json.parse(json);
+        Object root = Json.parse(json); // a JsonException is an IllegalArgumentException
         if (!(root instanceof List<?> items)) {
             throw new IllegalArgumentException("expected a JSON array of files");
         }
@@ -35,7 +37,7 @@ public record HubListing(List<HubFile> files) {
             if (!(item instanceof Map<?, ?> m)) {
                 throw new IllegalArgumentException("expected objects in the file array");
             }
-            Object type = m.get("type");
+            Object type = m.get("type") == Json.NULL ? null : m.get("type");
             Object path = m.get("path");
             if ((type != null && !"file".equals(type)) || !(path instanceof String p) || p.indexOf('/') >= 0) {
                 continue;
@@ -91,12 +93,14 @@ public record HubListing(List<HubFile> files) {
         return new HubListing(all);
     }
 
+    /** A whole non-negative number that fits a long, else -1. */
     private static long asLong(Object o) {
-        if (o instanceof Long l) {
-            return l;
-        }
-        if (o instanceof Double d && d >= 0 && d == Math.rint(d) && d < 9.0e18) {
-            return d.longValue();
+        if (o instanceof BigDecimal d && d.signum() >= 0) {
+            try {
+                return d.longValueExact();
+            } catch (ArithmeticException e) {
+                return -1;
+            }
         }
         return -1;
     }

@@ -1,30 +1,22 @@
 package dev.lfm2vl.loader;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal JSON reader for the fixtures' sidecar files: objects become {@code Map<String,Object>} (key order
- * kept), arrays {@code List<Object>}, numbers {@code Double}, plus String, Boolean and null.
+ * The fixtures' sidecar files and the commands' JSON output as tests read them: the strict reader's values with
+ * objects as {@code Map<String,Object>} (key order kept), arrays {@code List<Object>}, numbers {@code Double}, plus
+ * String, Boolean and null.
  */
 public final class Json {
-    private final String s;
-    private int i;
+    private Json() {}
 
-    private Json(String s) {
-        this.s = s;
-    }
-
+    /** The value of strict JSON text ({@link dev.lfm2vl.loader.json.Json}), numbers as Double, null as null. */
     public static Object parse(String text) {
-        Json p = new Json(text);
-        Object v = p.value();
-        p.ws();
-        if (p.i != p.s.length()) {
-            throw p.error("trailing characters");
-        }
-        return v;
+        return plain(dev.lfm2vl.loader.json.Json.parse(text));
     }
 
     @SuppressWarnings("unchecked")
@@ -47,126 +39,21 @@ public final class Json {
         return out;
     }
 
-    private IllegalArgumentException error(String what) {
-        return new IllegalArgumentException("JSON: " + what + " at offset " + i);
-    }
-
-    private void ws() {
-        while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
-            i++;
-        }
-    }
-
-    private Object value() {
-        ws();
-        if (i >= s.length()) {
-            throw error("unexpected end");
-        }
-        char c = s.charAt(i);
-        switch (c) {
-            case '{': {
-                i++;
-                Map<String, Object> m = new LinkedHashMap<>();
-                ws();
-                if (s.charAt(i) == '}') {
-                    i++;
-                    return m;
-                }
-                while (true) {
-                    ws();
-                    String k = string();
-                    ws();
-                    expect(':');
-                    m.put(k, value());
-                    ws();
-                    if (s.charAt(i) == ',') {
-                        i++;
-                    } else {
-                        expect('}');
-                        return m;
-                    }
-                }
+    /** {@code v} as read by the strict reader, with numbers as Double and JSON null as Java null (as tests expect). */
+    private static Object plain(Object v) {
+        return switch (v) {
+            case Map<?, ?> m -> {
+                Map<String, Object> out = new LinkedHashMap<>();
+                m.forEach((k, x) -> out.put((String) k, plain(x)));
+                yield out;
             }
-            case '[': {
-                i++;
-                List<Object> l = new ArrayList<>();
-                ws();
-                if (s.charAt(i) == ']') {
-                    i++;
-                    return l;
-                }
-                while (true) {
-                    l.add(value());
-                    ws();
-                    if (s.charAt(i) == ',') {
-                        i++;
-                    } else {
-                        expect(']');
-                        return l;
-                    }
-                }
+            case List<?> l -> {
+                List<Object> out = new ArrayList<>(l.size());
+                l.forEach(x -> out.add(plain(x)));
+                yield out;
             }
-            case '"':
-                return string();
-            default:
-                if (s.startsWith("true", i)) {
-                    i += 4;
-                    return Boolean.TRUE;
-                }
-                if (s.startsWith("false", i)) {
-                    i += 5;
-                    return Boolean.FALSE;
-                }
-                if (s.startsWith("null", i)) {
-                    i += 4;
-                    return null;
-                }
-                int start = i;
-                while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
-                    i++;
-                }
-                if (start == i) {
-                    throw error("unexpected character '" + c + "'");
-                }
-                return Double.parseDouble(s.substring(start, i));
-        }
-    }
-
-    private void expect(char c) {
-        if (i >= s.length() || s.charAt(i) != c) {
-            throw error("expected '" + c + "'");
-        }
-        i++;
-    }
-
-    private String string() {
-        expect('"');
-        StringBuilder b = new StringBuilder();
-        while (true) {
-            if (i >= s.length()) {
-                throw error("unterminated string");
-            }
-            char c = s.charAt(i++);
-            if (c == '"') {
-                return b.toString();
-            }
-            if (c != '\\') {
-                b.append(c);
-                continue;
-            }
-            char e = s.charAt(i++);
-            switch (e) {
-                case 'n' -> b.append('\n');
-                case 't' -> b.append('\t');
-                case 'r' -> b.append('\r');
-                case 'b' -> b.append('\b');
-                case 'f' -> b.append('\f');
-                case 'u' -> {
-                    b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                    i += 4;
-                }
-                default -> b.append(e);
-            }
-        }
+            case BigDecimal d -> d.doubleValue();
+            default -> v == dev.lfm2vl.loader.json.Json.NULL ? null : v;
+        };
     }
 }

@@ -7,4 +7,9 @@ public final class ContextFullException extends RuntimeException {
     public ContextFullException(int needed, int capacity) {
         super("the context is full: " + needed + " positions needed, " + capacity + " available (raise --ctx-size)");
     }
+
+    /** The context cannot hold {@code what} (e.g. a prompt and the shortest answer its constraint allows). */
+    public ContextFullException(String what, int needed, int capacity) {
+        super("the context is full: " + what + " need " + needed + " positions, " + capacity + " available (raise --ctx-size)");
+    }
 }

@@ -104,11 +104,18 @@ public final class Conversation {
         return send(prompt, maxTokens, listener, null);
     }
 
-    /** As {@link #send(Prompt, int, Listener)}, the answer restricted by {@code constraint} (null: free). */
+    /**
+     * As {@link #send(Prompt, int, Listener)}, the answer restricted by {@code constraint} (null: free). A turn whose
+     * shortest constrained answer does not fit after its prompt is refused before its images are encoded or anything
+     * is fed: the conversation is as it was.
+     *
+     * @throws ContextFullException if the prompt, or the prompt and the shortest constrained answer, do not fit
+     */
     public Generator.Result send(Prompt prompt, int maxTokens, Listener listener, TokenConstraint constraint) {
         if (prompt.positions() > state.remaining()) {
             throw new ContextFullException(state.position() + prompt.positions(), state.capacity());
         }
+        Generator.checkRoom(state.position(), state.capacity(), prompt.positions(), maxTokens, constraint);
         Prompt encoded;
         try {
             encoded = prompt.encode(vision, listener);

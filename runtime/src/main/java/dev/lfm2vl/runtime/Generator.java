@@ -1,5 +1,6 @@
 package dev.lfm2vl.runtime;
 
+import dev.lfm2vl.runtime.structured.SchemaException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -80,6 +81,31 @@ public final class Generator {
     }
 
     /**
+     * Refuses, before any work, an answer under {@code constraint} whose shortest completion cannot fit: the context
+     * from {@code position} holds a prompt of {@code promptPositions} and then {@code remaining + 1} generated tokens
+     * (the last one is kept, not fed: {@link #generate}'s budget), and {@code maxTokens} (not positive: no cap here; 0 generates nothing) caps them too.
+     * Otherwise the constraint would refuse its first token only after the whole prompt had been fed.
+     *
+     * @throws ContextFullException if the context cannot hold the prompt and the shortest constrained answer
+     * @throws SchemaException     if {@code maxTokens} is below the shortest constrained answer
+     */
+    static void checkRoom(int position, int capacity, int promptPositions, int maxTokens, TokenConstraint constraint) {
+        if (constraint == null || promptPositions > capacity - position) {
+            return; // free text; or the prompt alone does not fit, which the prefill reports
+        }
+        int shortest = constraint.minTokens();
+        int room = capacity - position - promptPositions + 1;
+        if (shortest > room) {
+            throw new ContextFullException("the prompt and the shortest answer the JSON schema accepts", position + promptPositions + shortest - 1,
+                    capacity);
+        }
+        if (maxTokens > 0 && shortest > maxTokens) {
+            throw new SchemaException("the token limit (" + maxTokens + " tokens) is too small for the shortest document the JSON schema accepts ("
+                    + shortest + " tokens); raise -n / max tokens");
+        }
+    }
+
+    /**
      * Feeds {@code prompt} and generates up to {@code maxTokens} tokens (negative: until the context is full).
      * The end-of-generation token itself is fed to the model (so a following turn continues from it) but not
      * printed. {@code listener.cancelled()} is polled before each layer of the prefill and before each token; a
@@ -93,12 +119,16 @@ public final class Generator {
     /**
      * As {@link #generate(Lfm2State, Prompt, Sampler, int, Listener)}, sampling only the tokens {@code constraint}
      * allows (null: any). The constraint is told how many tokens can still come (the token limit and the context
-     * both count), so it can steer a structured answer to completion before either runs out.
+     * both count), so it can steer a structured answer to completion before either runs out. An answer whose
+     * shortest completion cannot fit is refused before the prompt is fed, the state untouched.
+     *
+     * @throws ContextFullException if the context cannot hold the prompt and the constraint's shortest answer
      */
     public Result generate(Lfm2State state, Prompt prompt, Sampler sampler, int maxTokens, Listener listener,
             TokenConstraint constraint) {
         long t0 = System.nanoTime();
         int promptPositions = prompt.positions();
+        checkRoom(state.position(), state.capacity(), promptPositions, maxTokens, constraint);
         int steps = 0;
         for (Prompt.Part p : prompt.parts()) {
             steps += model.layerSteps(state, p.positions());

@@ -214,6 +214,7 @@ public final class Lfm2Vl implements AutoCloseable {
      * {@link Generator.StopReason#CANCELLED} result with no tokens.
      *
      * @throws PromptTooLongException   if the prompt does not fit the context
+     * @throws ContextFullException     if the prompt and the shortest answer the JSON schema accepts do not fit it
      * @throws IllegalArgumentException if the prompt's markers do not match the images
      * @throws ImageLoadException       if an image cannot be read
      */
@@ -235,6 +236,8 @@ public final class Lfm2Vl implements AutoCloseable {
      * {@link Answer#encodeNanos()} is the time spent encoding the images.
      *
      * @throws PromptTooLongException if the prompt does not fit the context
+     * @throws ContextFullException   if the prompt and the shortest answer the JSON schema accepts do not fit it
+     *                                (refused before the images are encoded)
      */
     public Answer answer(Prompt request, Sampler.Settings sampling, int maxTokens, Listener listener) {
         return answer(request, sampling, maxTokens, listener, constraint(jsonSchema, maxTokens));
@@ -251,6 +254,7 @@ public final class Lfm2Vl implements AutoCloseable {
             throw new PromptTooLongException(request.positions(), request.imageTokens(), state.capacity(),
                     request.images().stream().map(PreprocessedImage::plan).toList());
         }
+        Generator.checkRoom(0, state.capacity(), request.positions(), maxTokens, constraint); // before the images are encoded
         Prompt encoded;
         try {
             encoded = request.encode(vision, listener);

@@ -2,10 +2,12 @@ package dev.lfm2vl.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.loader.Fixtures;
+import dev.lfm2vl.runtime.structured.JsonSchema;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +64,73 @@ class ConversationTest {
             // The template of the continuation: the answer was cut by the token limit, so it is closed first.
             String text = tok.decode(turn2Prompt, true);
             assertTrue(text.startsWith(ChatTemplate.IM_END + "\n<|im_start|>user\nAnd now?<|im_end|>\n<|im_start|>assistant\n"), text);
+        }
+    }
+
+    /** Records every stage a turn reports: a refused turn must report none. */
+    private static final class Stages implements Listener {
+        final List<String> seen = new ArrayList<>();
+
+        @Override
+        public void encoding(int image, int images, int entry, int entries) {
+            seen.add("encoding");
+        }
+
+        @Override
+        public void prefill(int positions) {
+            seen.add("prefill");
+        }
+
+        @Override
+        public void prefilling(int done, int total) {
+            seen.add("prefilling");
+        }
+
+        @Override
+        public void onToken(int id, String text) {
+            seen.add("token");
+        }
+    }
+
+    /**
+     * Structured output with a nearly full context (issue 19): a turn whose shortest JSON document does not fit after
+     * its prompt is refused before anything is fed (no prefill reported, the position unchanged), and the
+     * conversation goes on from where it was: the same next prompt, and a turn that fits is answered.
+     */
+    @Test
+    void aStructuredTurnWhoseShortestDocumentCannotFitIsRefusedBeforeThePrefill() throws IOException {
+        try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q8_0"), Parallel.sequential())) {
+            Tokenizer tok = Tokenizer.fromGguf(m.gguf().metadata());
+            Conversation chat = new Conversation(m, null, tok, Sampler.Settings.greedy(), 160, null);
+            chat.send("Hi", 4, QUIET);
+            int position = chat.state().position();
+            int[] nextTokens = tokensOf(chat.nextPrompt("Answer in JSON", List.of()));
+            int room = chat.state().remaining() - nextTokens.length + 1; // tokens an answer could still take
+            // {"answer":"..."} with at least `room` characters: 13 bytes more than fit
+            JsonSchema tooLong = JsonSchema.compile("{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\",\"minLength\":"
+                    + room + "}},\"required\":[\"answer\"]}");
+            assertEquals(room + 13, tooLong.minDocumentBytes());
+            Stages stages = new Stages();
+            ContextFullException e = assertThrows(ContextFullException.class,
+                    () -> chat.send(chat.nextPrompt("Answer in JSON", List.of()), -1, stages, tooLong.constraint(tok)));
+            assertTrue(e.getMessage().contains("shortest answer the JSON schema accepts"), e.getMessage());
+            assertEquals(List.of(), stages.seen, "refused before any work");
+            assertEquals(position, chat.state().position(), "nothing was fed");
+
+            // the generator refuses the same way, before its listener hears of a prefill
+            Generator g = new Generator(m, tok);
+            Sampler sampler = new Sampler(m.config().vocabSize(), Sampler.Settings.greedy());
+            assertThrows(ContextFullException.class, () -> g.generate(chat.state(), chat.nextPrompt("Answer in JSON", List.of()), sampler, -1,
+                    stages, tooLong.constraint(tok)));
+            assertEquals(List.of(), stages.seen);
+            assertEquals(position, chat.state().position());
+
+            assertArrayEquals(nextTokens, tokensOf(chat.nextPrompt("Answer in JSON", List.of())), "the turn was not counted");
+            JsonSchema fits = JsonSchema.compile("{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"}},\"required\":[\"ok\"]}");
+            Generator.Result r = chat.send(chat.nextPrompt("Answer in JSON", List.of()), -1, stages, fits.constraint(tok));
+            assertTrue(fits.accepts(r.text()), r.text());
+            assertTrue(stages.seen.contains("prefill"));
+            assertEquals(position + nextTokens.length + r.tokens().length, chat.state().position());
         }
     }
 

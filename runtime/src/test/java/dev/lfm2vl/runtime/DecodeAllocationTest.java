@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lfm2vl.kernels.Parallel;
 import dev.lfm2vl.loader.Fixtures;
+import dev.lfm2vl.runtime.structured.JsonSchema;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -122,6 +124,65 @@ class DecodeAllocationTest {
             long perStep = (threads.getThreadAllocatedBytes(me) - before) / steps;
             assertTrue(perStep < 16, type + ": " + perStep + " bytes allocated per batched step of " + n + " sequences");
         }
+    }
+
+    /**
+     * Structured output (issue 19): with a JSON Schema constraint active, the allowed-token mask and the parse step
+     * allocate nothing per token either, once the document's parse states have been met: each state's mask and
+     * its transitions are kept by the compiled schema. The same seeded document is generated again and again (a
+     * fresh sampler and constraint per document, made outside the measured steps), so every state it reaches is
+     * one the warm-up met; 120 tokens per document, so its end is forced by the budget (the tight masks too).
+     */
+    @Test
+    void constrainedDecodeStepsAllocateNothing() throws IOException {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        String schema = """
+                {"type":"object","properties":{"caption":{"type":"string"},"short":{"type":"string","maxLength":12},
+                "count":{"type":"integer","minimum":0,"maximum":100},"score":{"type":"number"},"box":{"type":"array",
+                "items":{"type":"number","minimum":0,"maximum":1},"maxItems":4},"colour":{"enum":["red","green"]},
+                "time":{"type":"string","format":"time"},"tags":{"type":"array","items":{"type":"string",
+                "pattern":"^[a-z]+$"}},"extra":{"type":"object","additionalProperties":{"type":"boolean"}}},
+                "required":["caption","count","box"]}""";
+        try (Lfm2Model m = Lfm2Model.load(Fixtures.textModel("Q4_0"), Parallel.sequential())) {
+            JsonSchema json = JsonSchema.compile(schema);
+            Lfm2State s = m.newState(4096);
+            float[] logits = new float[m.config().vocabSize()];
+            long[] measured = new long[2]; // bytes, tokens
+            long last = Long.MAX_VALUE;
+            for (int doc = 0; doc < 40 && (doc < 3 || last >= 16 * 120); doc++) { // warm-up, bounded
+                last = constrainedDocument(m, json, s, logits, threads, new long[2]);
+            }
+            while (measured[1] < 300) {
+                constrainedDocument(m, json, s, logits, threads, measured);
+            }
+            long perToken = measured[0] / measured[1];
+            assertTrue(perToken < 16, perToken + " bytes allocated per constrained token (" + measured[1] + " tokens)");
+        }
+    }
+
+    /** One document of at most 120 tokens; adds the bytes allocated by its token steps and their count to {@code sum}. */
+    private static long constrainedDocument(Lfm2Model m, JsonSchema json, Lfm2State s, float[] logits,
+            com.sun.management.ThreadMXBean threads, long[] sum) throws IOException {
+        Tokenizer tok = m.tokenizer();
+        TokenConstraint c = json.constraint(tok);
+        Sampler sampler = new Sampler(logits.length, Sampler.Settings.defaults().withSeed(11));
+        int[] token = {1};
+        s.reset();
+        m.forward(s, new int[] {1, 6, 497, 128}, 0, 4, logits);
+        long bytes = 0;
+        for (int left = 120; left > 0; left--) {
+            long b0 = threads.getCurrentThreadAllocatedBytes();
+            token[0] = sampler.sample(logits, 0, c, left);
+            sampler.accept(token[0]);
+            m.forward(s, token, 0, 1, logits);
+            bytes += threads.getCurrentThreadAllocatedBytes() - b0;
+            sum[1]++;
+            if (tok.isEndOfGeneration(token[0])) {
+                break;
+            }
+        }
+        sum[0] += bytes;
+        return bytes;
     }
 
     private static void step(Lfm2Model m, Lfm2State[] states, Sampler[] samplers, int[] tokens, float[][] logits) {

@@ -269,6 +269,11 @@ public final class ChatEngine implements AutoCloseable {
         Sampler.Settings sampling = sampling(request);
         int maxTokens = request.maxTokens() != null ? request.maxTokens() : settings.defaultMaxTokens();
         TokenConstraint constraint = constraint(request.jsonSchema(), maxTokens);
+        if (constraint != null && constraint.minTokens() > settings.contextSize() - positions + 1) { // else refused only after the prefill
+            throw ApiError.badRequest("context_length_exceeded", "the prompt takes " + positions + " positions and the shortest document the"
+                    + " response_format schema accepts " + constraint.minTokens() + " tokens, but the context holds " + settings.contextSize()
+                    + " (the server's -c)");
+        }
         Job job = new Job(prompt, pre, hashes, keys(prompt, hashes), sampling, maxTokens, request.stop(), constraint);
         if (!queue.offer(job)) {
             metrics.rejectedBusy.incrementAndGet();

@@ -61,6 +61,27 @@ class StructuredOutputTest {
         }
     }
 
+    /**
+     * A schema whose shortest document does not fit in the context after the prompt is a 400 before any work (no
+     * prefill: it would only fail at the first token), and the server goes on answering.
+     */
+    @Test
+    void aShortestDocumentBeyondTheContextIsRefusedBeforeThePrefill() throws Exception {
+        int context = server.engine.contextSize();
+        String tooLong = "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"long\",\"schema\":{\"type\":\"string\",\"minLength\":"
+                + context + "}}}";
+        long prefilled = server.engine.metrics().prefillNanos.get();
+        HttpResponse<String> r = server.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                + "\"response_format\":" + tooLong + "}");
+        assertEquals(400, r.statusCode(), r.body());
+        JsonNode error = JSON.readTree(r.body()).get("error");
+        assertEquals("context_length_exceeded", error.get("code").asText(), r.body());
+        assertTrue(error.get("message").asText().contains("the shortest document the response_format schema accepts " + (context + 2) + " tokens"),
+                r.body());
+        assertEquals(prefilled, server.engine.metrics().prefillNanos.get(), "nothing was fed");
+        assertTrue(JSON.readTree(answer("{\"type\":\"json_object\"}", 60, 6).get("message").get("content").asText()).isObject());
+    }
+
     @Test
     void jsonObjectGivesAnObject() throws Exception {
         JsonNode choice = answer("{\"type\":\"json_object\"}", 60, 5);

@@ -1,5 +1,6 @@
 package dev.lfm2vl.runtime.structured;
 
+import dev.lfm2vl.loader.json.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -127,8 +128,7 @@ final class Grammar {
             first = new Node[n];
             later = new Node[n];
             for (int k = 0; k < n; k++) {
-                StringBuilder key = new StringBuilder();
-                JsonText.quote(names[k], key);
+                String key = Json.quote(names[k]);
                 first[k] = new Seq(new Lit(key + ":"), values[k]);
                 later[k] = new Seq(new Lit("," + key + ":"), values[k]);
             }
@@ -138,9 +138,7 @@ final class Grammar {
             } else {
                 byte[][] excluded = new byte[n][];
                 for (int k = 0; k < n; k++) {
-                    StringBuilder key = new StringBuilder();
-                    JsonText.quote(names[k], key);
-                    excluded[k] = key.substring(1, key.length() - 1).getBytes(StandardCharsets.UTF_8);
+                    excluded[k] = StringLexer.written(names[k]);
                 }
                 StringLexer key = StringLexer.key(excluded);
                 extraFirst = new Seq(key, new Lit(":"), extraValue);

@@ -30,6 +30,9 @@ final class NumberLexer extends Grammar.Lexer {
     private final int maxDigits;
     private final Map<String, Integer> memo = new HashMap<>();
     private final Map<String, Boolean> continues = new HashMap<>();
+    /** The prefixes standing for all free ones ({@link #canonical}), once met. */
+    private String freeIntegerPart;
+    private String freeFraction;
 
     NumberLexer(boolean integer, BigDecimal lo, boolean loExclusive, BigDecimal hi, boolean hiExclusive) {
         this.integer = integer;
@@ -67,7 +70,52 @@ final class NumberLexer extends Grammar.Lexer {
             return null;
         }
         String p = (String) state + (char) b;
-        return syntax(p) < 0 || minBytes(p) >= Grammar.INF ? null : p;
+        return syntax(p) < 0 || minBytes(p) >= Grammar.INF ? null : canonical(p);
+    }
+
+    /**
+     * One prefix for all those whose every completion is in bounds (always so without bounds) and that stand at the
+     * same place of the syntax, in a nonzero integer part or in a fraction: only that place decides what may follow
+     * (any digit, and the rest of the syntax), so they are one state and a long number is not a new state per digit
+     * ({@link MaskCache}). The first such prefix met stands for the others.
+     */
+    private String canonical(String p) {
+        boolean negative = p.startsWith("-");
+        String body = negative ? p.substring(1) : p;
+        int dot = body.indexOf('.');
+        if (dot < 0 && !body.isEmpty() && body.charAt(0) != '0') { // digits of a nonzero integer part
+            if (!freeInteger(new BigDecimal(body), negative)) {
+                return p;
+            }
+            if (freeIntegerPart == null) {
+                freeIntegerPart = p;
+            }
+            return freeIntegerPart;
+        }
+        if (dot >= 0 && dot < body.length() - 1) { // digits of a fraction
+            BigDecimal from = new BigDecimal(body);
+            if (!freeInterval(from, from.add(BigDecimal.ONE.movePointLeft(body.length() - dot - 1)), negative)) {
+                return p;
+            }
+            if (freeFraction == null) {
+                freeFraction = p;
+            }
+            return freeFraction;
+        }
+        return p;
+    }
+
+    /** Whether every value of magnitude at least {@code v} (with that sign) is in bounds. */
+    private boolean freeInteger(BigDecimal v, boolean negative) {
+        return negative ? lo == null && inBounds(v.negate()) : hi == null && inBounds(v);
+    }
+
+    /** Whether every value of magnitude in [from, to) (with that sign) is in bounds. */
+    private boolean freeInterval(BigDecimal from, BigDecimal to, boolean negative) {
+        if (negative) {
+            return inBounds(from.negate()) && (lo == null || to.negate().compareTo(lo) >= 0);
+        }
+        return inBounds(from) && (hi == null || to.compareTo(hi) <= 0);
     }
 
     @Override

@@ -9,12 +9,13 @@ import dev.lfm2vl.runtime.structured.Grammar.ObjBody;
 import dev.lfm2vl.runtime.structured.Grammar.Ref;
 import dev.lfm2vl.runtime.structured.Grammar.Seq;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Where a partial document stands in the grammar: the set of live parses (alternatives of {@code anyOf}, optional
  * members and such are followed side by side until the bytes tell them apart), each a persistent stack of frames
- * whose top reads the next byte. Immutable: {@link #step} returns a new state, so the token trie walk can branch
+ * whose top reads the next byte. Immutable, compared by value: {@link #step} returns a new state, so the token trie walk can branch
  * without undoing anything. {@link #minBytes} is the fewest bytes that complete some parse: exact, so a budget
  * that allows it always allows one more byte that keeps it allowed (how answers are never cut invalid).
  */
@@ -44,6 +45,7 @@ final class ParseState {
     private final Frame[] parses;
     private final boolean accepting;
     private final int minBytes;
+    private int hash;
 
     private ParseState(Frame[] parses, boolean accepting) {
         this.parses = parses;
@@ -61,6 +63,25 @@ final class ParseState {
         boolean[] accept = new boolean[1];
         expand(push(root, null), out, accept, 0);
         return new ParseState(out.toArray(Frame[]::new), accept[0]);
+    }
+
+    /**
+     * Equal states (the same parses: nodes by identity, positions and lexer states by value) allow the same tokens
+     * and step alike: {@link MaskCache} keeps one mask for them.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ParseState p && p.accepting == accepting && p.hashCode() == hashCode() && Arrays.equals(p.parses, parses);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = hash;
+        if (h == 0) {
+            h = Arrays.hashCode(parses) * 31 + (accepting ? 1 : 0);
+            hash = h == 0 ? 1 : h;
+        }
+        return hash;
     }
 
     /** A complete document has been read (it may still go on, e.g. digits of a number). */
@@ -90,6 +111,28 @@ final class ParseState {
         }
         Frame f = parses[0];
         return f.node() instanceof StringLexer x && x.plain() && StringLexer.inBody(f.lex()) ? f : null;
+    }
+
+    /**
+     * This state as far as the next {@code horizon} bytes can tell: the key of its token mask ({@link MaskCache}).
+     * A plain string's character count past its minLength, with maxLength further than {@code horizon} characters
+     * away, becomes its minLength: no token can reach either bound, so each count allows the same tokens.
+     */
+    ParseState maskKey(int horizon) {
+        Frame[] key = null;
+        for (int k = 0; k < parses.length; k++) {
+            Frame f = parses[k];
+            if (f.node instanceof StringLexer x) {
+                Object lex = x.maskKey(f.lex, horizon);
+                if (lex != f.lex) {
+                    if (key == null) {
+                        key = parses.clone();
+                    }
+                    key[k] = Frame.of(x, f.at, lex, f.next);
+                }
+            }
+        }
+        return key == null ? this : new ParseState(key, accepting);
     }
 
     /** The state whose only parse is {@code f} with its lexer state replaced (plain string content read). */

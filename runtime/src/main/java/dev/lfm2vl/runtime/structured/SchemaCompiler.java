@@ -7,6 +7,8 @@ import dev.lfm2vl.runtime.structured.Grammar.Node;
 import dev.lfm2vl.runtime.structured.Grammar.ObjBody;
 import dev.lfm2vl.runtime.structured.Grammar.Ref;
 import dev.lfm2vl.runtime.structured.Grammar.Seq;
+import dev.lfm2vl.loader.json.Json;
+import dev.lfm2vl.loader.json.JsonException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,7 +19,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Compiles a JSON Schema (parsed by {@link JsonText}) to a {@link Grammar}. First every keyword anywhere in the
+ * Compiles a JSON Schema (parsed by {@link Json}) to a {@link Grammar}. First every keyword anywhere in the
  * document is checked against the supported set (README "Structured output"): anything else is refused with its
  * JSON pointer, never ignored. {@code allOf} is merged into one schema, {@code anyOf}/{@code oneOf} become
  * alternatives (each merged with its siblings), {@code $ref} becomes a rule that may be recursive.
@@ -50,7 +52,12 @@ final class SchemaCompiler {
 
     /** Parses and compiles schema text; the grammar's root node with every minimum computed. */
     static Node compile(String schemaText) {
-        Object root = JsonText.parse(schemaText);
+        Object root;
+        try {
+            root = Json.parse(schemaText);
+        } catch (JsonException e) {
+            throw new SchemaException("schema is not valid JSON: " + e.reason() + " at offset " + e.offset());
+        }
         check(root, "");
         SchemaCompiler c = new SchemaCompiler(root);
         Node top = c.compile(root, "", 0);
@@ -109,7 +116,7 @@ final class SchemaCompiler {
                 }
                 case "format" -> {
                     if (!(v instanceof String f) || !FORMATS.containsKey(f)) {
-                        throw SchemaException.at(at, "unsupported format " + JsonText.write(v) + " (supported: date, time, date-time, uuid, email)");
+                        throw SchemaException.at(at, "unsupported format " + Json.write(v) + " (supported: date, time, date-time, uuid, email)");
                     }
                 }
                 case "pattern" -> {
@@ -288,7 +295,7 @@ final class SchemaCompiler {
                 @SuppressWarnings("unchecked")
                 List<Object> values = literalValues((Map<String, Object>) prop);
                 for (Object v : values) {
-                    if (!seen.add(JsonText.write(v))) {
+                    if (!seen.add(Json.write(v))) {
                         ok = false;
                     }
                 }
@@ -344,7 +351,7 @@ final class SchemaCompiler {
                 throw SchemaException.at(pointer + "/enum", "'enum' must be a non-empty array");
             }
             if (m.containsKey("const")) {
-                values.removeIf(v -> l.stream().noneMatch(e -> JsonText.write(e).equals(JsonText.write(v))));
+                values.removeIf(v -> l.stream().noneMatch(e -> Json.write(e).equals(Json.write(v))));
             } else {
                 values.addAll(l);
             }
@@ -355,7 +362,7 @@ final class SchemaCompiler {
             if (!types.isEmpty() && !types.contains(typeOf(v)) && !(typeOf(v).equals("integer") && types.contains("number"))) {
                 continue;
             }
-            String text = JsonText.write(v);
+            String text = Json.write(v);
             if (seen.add(text)) {
                 options.add(node(new Lit(text)));
             }
@@ -720,7 +727,7 @@ final class SchemaCompiler {
                     List<Object> keep = new ArrayList<>();
                     for (Object x : (List<?>) old) {
                         for (Object y : (List<?>) v) {
-                            if (JsonText.write(x).equals(JsonText.write(y))) {
+                            if (Json.write(x).equals(Json.write(y))) {
                                 keep.add(x);
                                 break;
                             }
@@ -732,7 +739,7 @@ final class SchemaCompiler {
                     out.put(k, keep);
                 }
                 default -> {
-                    if (!JsonText.write(old).equals(JsonText.write(v))) {
+                    if (!Json.write(old).equals(Json.write(v))) {
                         throw SchemaException.at(at, "allOf with two different '" + k + "' values is not supported");
                     }
                 }

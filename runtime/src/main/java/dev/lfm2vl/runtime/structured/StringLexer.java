@@ -1,5 +1,6 @@
 package dev.lfm2vl.runtime.structured;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -15,7 +16,11 @@ final class StringLexer extends Grammar.Lexer {
     private static final byte[] ESCAPES = {'"', '\\', 'b', 'f', 'n', 'r', 't'};
     private static final int[] ESCAPED = {'"', '\\', '\b', '\f', '\n', '\r', '\t'};
 
-    /** Immutable lexer state; {@code count} includes a character whose escape or UTF-8 bytes are in progress. */
+    /**
+     * Immutable lexer state, compared by value; {@code count} includes a character whose escape or UTF-8 bytes are in
+     * progress. States keep only what the rest of the string depends on ({@link #st}), so that equal futures are
+     * equal states (one token mask for them, {@link MaskCache}).
+     */
     record St(int phase, int count, int need, int nextLo, int nextHi, long nfa, long excluded, int contentBytes) {}
 
     private final int minLength;
@@ -34,7 +39,40 @@ final class StringLexer extends Grammar.Lexer {
             throw new SchemaException("more than 64 declared properties together with additionalProperties");
         }
         long all = excludedNames == null ? 0 : excludedNames.length == 64 ? -1L : (1L << excludedNames.length) - 1;
-        this.start = new St(OPEN, 0, 0, 0, 0, AsciiPattern.START, all, 0);
+        this.start = st(OPEN, 0, 0, 0, 0, AsciiPattern.START, all, 0);
+    }
+
+    /**
+     * A state with what its future cannot depend on dropped: without maxLength, a count past minLength (it is only
+     * compared with minLength then); once no excluded name is still matched, the content bytes (they only index
+     * those names); outside a UTF-8 character, the range of its next byte.
+     */
+    private St st(int phase, int count, int need, int nextLo, int nextHi, long nfa, long excluded, int contentBytes) {
+        if (maxLength == Integer.MAX_VALUE && count > minLength) {
+            count = minLength;
+        }
+        if (excluded == 0) {
+            contentBytes = 0;
+        }
+        if (phase != UTF8) {
+            nextLo = 0;
+            nextHi = 0;
+        }
+        return new St(phase, count, need, nextLo, nextHi, nfa, excluded, contentBytes);
+    }
+
+    /**
+     * {@code state} as far as the next {@code horizon} bytes can tell ({@link ParseState#maskKey}): a plain string's
+     * count between its minLength and {@code horizon} characters short of its maxLength becomes its minLength (each
+     * byte adds one character at most, so no path of {@code horizon} bytes meets either bound).
+     */
+    Object maskKey(Object state, int horizon) {
+        St s = (St) state;
+        if (!plain() || maxLength == Integer.MAX_VALUE || s.phase == OPEN || s.phase == DONE || s.count <= minLength
+                || (long) s.count + horizon >= maxLength) {
+            return state;
+        }
+        return new St(s.phase, minLength, s.need, s.nextLo, s.nextHi, s.nfa, s.excluded, s.contentBytes);
     }
 
     /** No pattern and no excluded names: content bytes only count characters (the token trie's fast walk). */
@@ -53,12 +91,33 @@ final class StringLexer extends Grammar.Lexer {
 
     /** The body state after plain content: {@code count} characters (a pending one included), UTF-8 state as given. */
     St content(St from, int count, int need, int nextLo, int nextHi, int bytes) {
-        return new St(need > 0 ? UTF8 : BODY, count, need, nextLo, nextHi, from.nfa, from.excluded, from.contentBytes + bytes);
+        return st(need > 0 ? UTF8 : BODY, count, need, nextLo, nextHi, from.nfa, from.excluded, from.contentBytes + bytes);
     }
 
     /** Whether {@code state} is inside the characters (not after a backslash, not inside a UTF-8 character). */
     static boolean inBody(Object state) {
         return state instanceof St s && s.phase == BODY;
+    }
+
+    /**
+     * The content bytes this lexer writes for {@code text}: its own escapes, every other character as is (a name
+     * with a character it cannot write is never written, so comparing with these bytes still tells names apart).
+     */
+    static byte[] written(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (int k = 0; k < text.length(); k++) {
+            char c = text.charAt(k);
+            int e = 0;
+            while (e < ESCAPED.length && ESCAPED[e] != c) {
+                e++;
+            }
+            if (e < ESCAPED.length) {
+                b.append('\\').append((char) ESCAPES[e]);
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     static StringLexer key(byte[][] excluded) {
@@ -84,7 +143,7 @@ final class StringLexer extends Grammar.Lexer {
     Object step(Object state, int b) {
         St s = (St) state;
         St n = switch (s.phase) {
-            case OPEN -> b == '"' ? new St(BODY, 0, 0, 0, 0, s.nfa, s.excluded, 0) : null;
+            case OPEN -> b == '"' ? st(BODY, 0, 0, 0, 0, s.nfa, s.excluded, 0) : null;
             case BODY -> body(s, b);
             case ESC -> escape(s, b);
             case UTF8 -> {
@@ -92,8 +151,8 @@ final class StringLexer extends Grammar.Lexer {
                     yield null;
                 }
                 long ex = excluded(s, b);
-                yield s.need == 1 ? new St(BODY, s.count, 0, 0, 0, s.nfa, ex, s.contentBytes + 1)
-                        : new St(UTF8, s.count, s.need - 1, 0x80, 0xBF, s.nfa, ex, s.contentBytes + 1);
+                yield s.need == 1 ? st(BODY, s.count, 0, 0, 0, s.nfa, ex, s.contentBytes + 1)
+                        : st(UTF8, s.count, s.need - 1, 0x80, 0xBF, s.nfa, ex, s.contentBytes + 1);
             }
             default -> null;
         };
@@ -105,14 +164,14 @@ final class StringLexer extends Grammar.Lexer {
             if (s.count < minLength || (pattern != null && !pattern.accepts(s.nfa)) || exactlyExcluded(s.excluded, s.contentBytes)) {
                 return null;
             }
-            return new St(DONE, s.count, 0, 0, 0, s.nfa, 0, s.contentBytes);
+            return st(DONE, s.count, 0, 0, 0, s.nfa, 0, s.contentBytes);
         }
         if (s.count + 1 > maxLength || b < 0x20) {
             return null;
         }
         long ex = excluded(s, b);
         if (b == '\\') {
-            return new St(ESC, s.count + 1, 0, 0, 0, s.nfa, ex, s.contentBytes + 1);
+            return st(ESC, s.count + 1, 0, 0, 0, s.nfa, ex, s.contentBytes + 1);
         }
         if (b < 0x80) {
             long nfa = s.nfa;
@@ -121,7 +180,7 @@ final class StringLexer extends Grammar.Lexer {
                     return null;
                 }
             }
-            return new St(BODY, s.count + 1, 0, 0, 0, nfa, ex, s.contentBytes + 1);
+            return st(BODY, s.count + 1, 0, 0, 0, nfa, ex, s.contentBytes + 1);
         }
         if (pattern != null) {
             return null;
@@ -148,7 +207,7 @@ final class StringLexer extends Grammar.Lexer {
         } else {
             return null;
         }
-        return new St(UTF8, s.count + 1, need, lo, hi, s.nfa, ex, s.contentBytes + 1);
+        return st(UTF8, s.count + 1, need, lo, hi, s.nfa, ex, s.contentBytes + 1);
     }
 
     private St escape(St s, int b) {
@@ -158,7 +217,7 @@ final class StringLexer extends Grammar.Lexer {
                 if (pattern != null && (nfa = pattern.step(nfa, ESCAPED[k])) == 0) {
                     return null;
                 }
-                return new St(BODY, s.count, 0, 0, 0, nfa, excluded(s, b), s.contentBytes + 1);
+                return st(BODY, s.count, 0, 0, 0, nfa, excluded(s, b), s.contentBytes + 1);
             }
         }
         return null;

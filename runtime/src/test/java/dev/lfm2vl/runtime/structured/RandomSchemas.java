@@ -1,5 +1,6 @@
 package dev.lfm2vl.runtime.structured;
 
+import dev.lfm2vl.loader.json.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -105,7 +106,7 @@ final class RandomSchemas {
 
     private static String quote(String s) {
         StringBuilder b = new StringBuilder();
-        JsonText.quote(s, b);
+        Json.quote(s, b);
         return b.toString();
     }
 }

@@ -1,4 +1,4 @@
-package dev.lfm2vl.runtime.structured;
+package dev.lfm2vl.loader.json;
 
 import java.math.BigDecimal;
 import java.util.ArrayList;
@@ -7,14 +7,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A strict JSON reader for schemas (user input, RFC 8259): objects become {@code Map<String, Object>} in order,
- * arrays {@code List<Object>}, strings {@code String}, numbers {@link BigDecimal} (exact), booleans {@code Boolean},
- * null {@link #NULL}. Duplicate keys, trailing commas, comments and lone surrogates are errors naming the offset.
- * Also writes values back as compact JSON (enum and const literals). The runtime has no JSON library by design.
+ * A strict JSON reader (RFC 8259; user input such as schemas, and files such as hub listings and bench results):
+ * objects become {@code Map<String, Object>} in order, arrays {@code List<Object>}, strings {@code String}, numbers
+ * {@link BigDecimal} (exact), booleans {@code Boolean}, null {@link #NULL}. Duplicate keys, trailing commas, comments,
+ * leading zeros and lone surrogates are errors naming the offset ({@link JsonException}). Also writes such values
+ * back as compact JSON.
  */
-final class JsonText {
+public final class Json {
     /** JSON null (maps cannot hold Java null values and still tell "absent" apart). */
-    static final Object NULL = new Object() {
+    public static final Object NULL = new Object() {
         @Override
         public String toString() {
             return "null";
@@ -25,12 +26,17 @@ final class JsonText {
     private final String s;
     private int i;
 
-    private JsonText(String s) {
+    private Json(String s) {
         this.s = s;
     }
 
-    static Object parse(String text) {
-        JsonText p = new JsonText(text);
+    /**
+     * The one JSON value that is the whole of {@code text} (white space around it allowed).
+     *
+     * @throws JsonException if it is not
+     */
+    public static Object parse(String text) {
+        Json p = new Json(text);
         p.ws();
         Object v = p.value(0);
         p.ws();
@@ -249,12 +255,12 @@ final class JsonText {
         }
     }
 
-    private SchemaException error(String what) {
-        return new SchemaException("schema is not valid JSON: " + what + " at offset " + i);
+    private JsonException error(String what) {
+        return new JsonException(what, i);
     }
 
-    /** Compact JSON of a parsed value (strings escaped with the short escapes, others as \\u00XX). */
-    static String write(Object v) {
+    /** Compact JSON of a value as {@link #parse} returns them (numbers in plain or e-notation, strings as {@link #quote}). */
+    public static String write(Object v) {
         StringBuilder b = new StringBuilder();
         write(v, b);
         return b.toString();
@@ -292,10 +298,21 @@ final class JsonText {
         }
     }
 
-    static void quote(String str, StringBuilder b) {
+    /** {@code text} as a quoted JSON string. */
+    public static String quote(String text) {
+        StringBuilder b = new StringBuilder(text.length() + 2);
+        quote(text, b);
+        return b.toString();
+    }
+
+    /**
+     * Appends {@code text} as a quoted JSON string: the short escapes where JSON has them, {@code \}{@code u00XX} for
+     * other control characters, and U+2028/U+2029 escaped too (raw, they break JSONL readers written in JavaScript).
+     */
+    public static void quote(String text, StringBuilder b) {
         b.append('"');
-        for (int k = 0; k < str.length(); k++) {
-            char c = str.charAt(k);
+        for (int k = 0; k < text.length(); k++) {
+            char c = text.charAt(k);
             switch (c) {
                 case '"' -> b.append("\\\"");
                 case '\\' -> b.append("\\\\");
@@ -305,7 +322,7 @@ final class JsonText {
                 case '\b' -> b.append("\\b");
                 case '\f' -> b.append("\\f");
                 default -> {
-                    if (c < 0x20) {
+                    if (c < 0x20 || c == 0x2028 || c == 0x2029) {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);
