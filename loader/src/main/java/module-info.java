@@ -4,4 +4,6 @@
  */
 module dev.lfm2vl.loader {
     exports dev.lfm2vl.loader;
+    // the strict JSON reader the hub (listings), the runtime (schemas) and the CLI share
+    exports dev.lfm2vl.loader.json;
 }
