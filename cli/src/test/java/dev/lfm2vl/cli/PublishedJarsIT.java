@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The jars {@code ./mvnw install} publishes, as packaged: every artifact the BOM pins is a jar with its module name
- * (a module-info.class, or an {@code Automatic-Module-Name} for the two that have none) and has its sources and javadoc jars beside it (what Maven Central requires). The
- * library jars are found on this test's class path (packaged jars in a reactor build), cli's own through a property.
+ * (a module-info.class, or an {@code Automatic-Module-Name} for the two that have none) and has its sources and
+ * javadoc jars beside it (what Maven Central requires). The library jars are found on this test's class path
+ * (packaged jars in a reactor build), cli's own through a property.
  */
 class PublishedJarsIT {
 
