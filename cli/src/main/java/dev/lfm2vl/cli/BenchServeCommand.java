@@ -91,6 +91,10 @@ final class BenchServeCommand implements Callable<Integer> {
             description = "Streams decoding while the new request's time to first token is measured (default: ${DEFAULT-VALUE}).")
     int busy;
 
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + ChatEngine.Settings.DEFAULT_PREFILL_CHUNK,
+            description = "The server's prefill piece, as 'serve --prefill-chunk' (default: ${DEFAULT-VALUE}).")
+    int prefillChunk;
+
     @Option(names = {"-r", "--rounds"}, paramLabel = "N", defaultValue = "3",
             description = "Rounds; each runs every measurement once (default: ${DEFAULT-VALUE}).")
     int rounds;
@@ -128,6 +132,9 @@ final class BenchServeCommand implements Callable<Integer> {
         if (rounds < 1) {
             throw new UserError("--rounds must be at least 1, got " + rounds);
         }
+        if (prefillChunk < 16 || prefillChunk > 512 || Integer.bitCount(prefillChunk) != 1) {
+            throw new UserError("--prefill-chunk must be a power of two from 16 to 512, got " + prefillChunk);
+        }
         if (imageSize < 0 || imageSize > 4096) {
             throw new UserError("--image-size must be between 0 and 4096, got " + imageSize);
         }
@@ -156,7 +163,7 @@ final class BenchServeCommand implements Callable<Integer> {
                         + gen + " (raise -c)");
             }
             ChatEngine.Settings settings = new ChatEngine.Settings(slots, context, 4 * slots, -1, Sampler.Settings.defaults(), false,
-                    vm == null ? null : vision.preprocessOptions(vm), vision.maxImagePixels, 0);
+                    vm == null ? null : vision.preprocessOptions(vm), vision.maxImagePixels, 0, prefillChunk);
             server = OpenAiServer.start(new ServerConfig("127.0.0.1", 0, null, ServerConfig.DEFAULT_MAX_BODY, List.of(), null, false, true,
                     Duration.ofSeconds(20), Duration.ofSeconds(2), false), err::println);
             ChatEngine engine = ChatEngine.start(model, vm, pool, settings, "bench");
@@ -169,7 +176,8 @@ final class BenchServeCommand implements Callable<Integer> {
             metricsUri = URI.create(base + "/metrics");
             client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor())
                     .build();
-            err.printf(Locale.ROOT, "server on %s: %d slots of %d positions, %d thread(s)%n", base, slots, context, options.threadCount());
+            err.printf(Locale.ROOT, "server on %s: %d slots of %d positions, prefill in pieces of %d, %d thread(s)%n", base, slots, context,
+                    prefillChunk, options.threadCount());
             err.println("warm-up...");
             err.flush();
             decodeRound(Arrays.stream(streams).max().orElse(1), 0);
@@ -380,7 +388,7 @@ final class BenchServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode root = JSON.createObjectNode().put("threads", options.threadCount()).put("slots", slots).put("context", context)
-                    .put("rounds", rounds).put("tokens_per_stream", gen);
+                    .put("prefill_chunk", prefillChunk).put("rounds", rounds).put("tokens_per_stream", gen);
             ArrayNode list = root.putArray("results");
             for (int k : streams) {
                 double[] v = results.get("decode x" + k);
@@ -396,8 +404,8 @@ final class BenchServeCommand implements Callable<Integer> {
             out.flush();
             return;
         }
-        out.printf(Locale.ROOT, "model: %s   threads: %d   server: %d slots of %d positions   rounds: %d%n",
-                options.modelPath().getFileName(), options.threadCount(), slots, context, rounds);
+        out.printf(Locale.ROOT, "model: %s   threads: %d   server: %d slots of %d positions, prefill pieces of %d   rounds: %d%n",
+                options.modelPath().getFileName(), options.threadCount(), slots, context, prefillChunk, rounds);
         out.printf(Locale.ROOT, "%-24s %10s %10s  %s%n", "test", "best", "median", "");
         double one = -1;
         for (int k : streams) {

@@ -27,11 +27,13 @@ class BenchServeCommandTest {
     @Test
     void jsonHasDecodeForEachStreamCountAndTimeToFirstTokenAloneAndBesideBusyStreams() {
         CliRun r = CliRun.of("bench-serve", "-m", Fixtures.textModel("Q4_0").toString(), "--mmproj", Fixtures.mmproj("F16").toString(),
-                "--image-size", "64", "--streams", "1,3", "-n", "6", "--prompt-tokens", "40", "--busy", "2", "--rounds", "2", "-t", "2", "--json");
+                "--image-size", "64", "--streams", "1,3", "-n", "6", "--prompt-tokens", "40", "--busy", "2", "--rounds", "2", "-t", "2",
+                "--prefill-chunk", "16", "--json");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.err().contains("round 2/2: 3 stream(s) x 6 tokens..."), "progress on stderr: " + r.err());
         Map<String, Object> report = Json.object(Json.parse(r.out()));
         assertEquals(3, ((Number) report.get("slots")).intValue(), "as many slots as the most streams, and one beside --busy");
+        assertEquals(16, ((Number) report.get("prefill_chunk")).intValue());
         List<Map<String, Object>> results = Json.list(report.get("results")).stream().map(Json::object).toList();
         assertEquals(List.of("decode", "decode", "ttft", "ttft"), results.stream().map(o -> o.get("test")).toList());
         for (int i = 0; i < 2; i++) {
@@ -84,9 +86,9 @@ class BenchServeCommandTest {
         String m = Fixtures.textModel("Q4_0").toString();
         String[][] cases = {
             {"--streams", "0"}, {"-n", "2"}, {"--prompt-tokens", "0"}, {"--rounds", "0"}, {"--busy", "-1"}, {"--image-size", "64"},
-            {"--streams", "x"},
+            {"--streams", "x"}, {"--prefill-chunk", "100"},
         };
-        String[] names = {"--streams", "-n", "--prompt-tokens", "--rounds", "--busy", "--mmproj", "--streams"};
+        String[] names = {"--streams", "-n", "--prompt-tokens", "--rounds", "--busy", "--mmproj", "--streams", "--prefill-chunk"};
         for (int i = 0; i < cases.length; i++) {
             List<String> args = new ArrayList<>(List.of("bench-serve", "-m", m));
             args.addAll(List.of(cases[i]));

@@ -17,9 +17,12 @@ import java.util.concurrent.CancellationException;
  * working on, advanced by {@link #step} one unit at a time: encode one image entry, feed one prefill chunk, or decode
  * one token. Used by the scheduler thread only.
  *
- * <p>The numbers are those of {@code Generator.generate}, so an answer equals the CLI's: each text chunk and image
- * entry of the prompt is fed as its own forward call, cut where {@code Lfm2Model.forward} cuts it anyway (the
- * state's batch size), only the last chunk asking for logits; then sample, accept, feed, exactly as its loop does.
+ * <p>The numbers are those of {@code Generator.generate}, so an answer equals the CLI's. It feeds each text chunk and
+ * image entry of the prompt as its own forward call, cut by {@code Lfm2Model.forward} at the state's batch size; the
+ * slot cuts them into smaller pieces (the engine's prefill chunk), which gives the same bits since every piece of two
+ * or more positions does (PrefillIsCutInvariantTest in the runtime's tests); a piece of one position, which takes the
+ * mat-vec path, is left only where that one call leaves one too. Only the last piece asks for logits; then sample,
+ * accept, feed, exactly as its loop does.
  *
  * <p>Prefix reuse: the slot remembers what its cache holds ({@link #held}, one key per position: token ids, image
  * vectors by content hash). A prompt that extends all of it (same tokens, same images: the conversation resent with
@@ -48,8 +51,10 @@ final class Slot {
     private int sampled;
     private boolean sampledEnd;
     private long decodeStarted;
-    /** Positions one forward call takes at most: Lfm2Model.newState's batch size, where forward cuts anyway. */
+    /** Positions one prefill step feeds at most (the engine's prefill chunk, at most {@link #batch}). */
     private final int chunk;
+    /** Lfm2Model.newState's batch size, where one forward call of a whole prompt chunk cuts it. */
+    private final int batch;
 
     /** Keys of the positions the cache holds, valid up to {@link #heldLength}. */
     private long[] held = new long[64];
@@ -85,14 +90,15 @@ final class Slot {
     private StopStrings stop;
     private int generated;
 
-    Slot(Lfm2Model model, Tokenizer tokenizer, VisionModel vision, int contextSize, Metrics metrics) {
+    Slot(Lfm2Model model, Tokenizer tokenizer, VisionModel vision, int contextSize, int piece, Metrics metrics) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.vision = vision;
         this.state = model.newState(contextSize);
         this.metrics = metrics;
         this.logits = new float[model.config().vocabSize()];
-        this.chunk = Math.min(Lfm2Model.MAX_BATCH, contextSize);
+        this.batch = Math.min(Lfm2Model.MAX_BATCH, contextSize);
+        this.chunk = Math.min(piece, batch);
     }
 
     boolean busy() {
@@ -279,7 +285,11 @@ final class Slot {
         long t0 = System.nanoTime();
         List<Prompt.Part> chunks = job.prompt.parts();
         Prompt.Part c = chunks.get(prefillChunk);
-        int n = Math.min(chunk, c.positions() - prefillOffset);
+        int left = c.positions() - prefillOffset;
+        int n = Math.min(chunk, left);
+        if (n > 2 && left - n == 1 && c.positions() % batch != 1) {
+            n--; // no piece of one position where the one forward call of this chunk has none (the mat-vec path's sums differ)
+        }
         boolean last = prefillChunk == chunks.size() - 1 && prefillOffset + n == c.positions();
         float[] out = last ? logits : null;
         ChatEngine.Job j = job;
