@@ -181,7 +181,7 @@ final class BenchServeCommand implements Callable<Integer> {
             err.println("warm-up...");
             err.flush();
             decodeRound(Arrays.stream(streams).max().orElse(1), 0);
-            ttftRound(Math.min(busy, 1), 0, "warm-up");
+            ttftRound(Math.min(busy, 1), 0, "warm-up"); // a short prompt: enough for C2 to compile the prefill kernels
             for (int r = 0; r < rounds; r++) {
                 for (int k : streams) {
                     err.printf(Locale.ROOT, "round %d/%d: %d stream(s) x %d tokens...%n", r + 1, rounds, k, gen);
@@ -260,7 +260,8 @@ final class BenchServeCommand implements Callable<Integer> {
                 throw new IllegalStateException("a busy stream gave no token");
             }
         }
-        TimedStream probe = TimedStream.start(client, chat, request(longPrompt(), 1, 9000L + round, image()));
+        String prompt = name.equals("warm-up") ? shortPrompt() : longPrompt();
+        TimedStream probe = TimedStream.start(client, chat, request(prompt, 1, 9000L + round, name.equals("warm-up") ? null : image()));
         check(probe.await(), "the new request");
         int decoding = 0;
         long stall = 0;

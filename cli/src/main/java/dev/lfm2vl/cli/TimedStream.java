@@ -61,9 +61,9 @@ final class TimedStream {
                     }
                     if (line.startsWith("data: ")) {
                         event(JSON.readTree(line.substring(6)), now);
-                    }
-                    if (cancelled) { // after recording the chunk: it shows the stream was still running
-                        break;
+                        if (cancelled) { // after recording a chunk (not a blank separator): it shows the stream was still running
+                            break;
+                        }
                     }
                 }
             }
