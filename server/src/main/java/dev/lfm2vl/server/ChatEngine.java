@@ -63,8 +63,9 @@ public final class ChatEngine implements AutoCloseable {
     public record Settings(int slots, int contextSize, int queueSize, int defaultMaxTokens, Sampler.Settings sampling, boolean fixedSeed,
             ImagePreprocessor.Options preprocess, long maxImagePixels, long imageCacheBytes, int prefillChunk) {
         /**
-         * The default piece: on the synthetic 3B (docs/PERFORMANCE.md, bench-serve) a 128-position piece costs about as
-         * much per position as a 512 one and holds the other streams up a quarter as long.
+         * The default piece: the mat-mat kernels run as fast per position at 64 positions as at 512 (docs/PERFORMANCE.md,
+         * pp64 and pp512 on the synthetic 3B), so a 128-position piece costs no prefill speed and holds the other
+         * streams up a quarter as long as a 512 one.
          */
         public static final int DEFAULT_PREFILL_CHUNK = 128;
 
