@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         versionProvider = Main.Version.class,
         description = "Run LiquidAI LFM2-VL vision-language models on the CPU, in pure Java, from GGUF files.",
         subcommands = {InfoCommand.class, TokenizeCommand.class, GenerateCommand.class, CaptionCommand.class, ChatCommand.class,
-                EmbedImageCommand.class, LogitsCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class, PlanCommand.class, ServeCommand.class,
+                EmbedImageCommand.class, LogitsCommand.class, SynthCommand.class, QuantizeCommand.class, BenchCommand.class, BenchServeCommand.class, PlanCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  lfm2vl info model.gguf",

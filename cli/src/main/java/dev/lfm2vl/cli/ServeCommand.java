@@ -98,6 +98,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Memory for encoded images kept by content hash, so a resent image is not encoded again (default: ${DEFAULT-VALUE} MB).")
     int imageCacheMb;
 
+    @Option(names = "--prefill-chunk", paramLabel = "N", defaultValue = "" + ChatEngine.Settings.DEFAULT_PREFILL_CHUNK,
+            description = "Prompt positions a slot prefills per step between the other streams' tokens, a power of two from 16 to 512: "
+                    + "a long prompt holds them up for one such piece at a time (default: ${DEFAULT-VALUE}).")
+    int prefillChunk;
+
     @Spec
     CommandSpec spec;
 
@@ -112,6 +117,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (maxTokens < -1 || maxTokens == 0) {
             throw new UserError("-n must be -1 or positive, got " + maxTokens);
+        }
+        if (prefillChunk < 16 || prefillChunk > 512 || Integer.bitCount(prefillChunk) != 1) {
+            throw new UserError("--prefill-chunk must be a power of two from 16 to 512, got " + prefillChunk);
         }
         if (imageCacheMb < 0) {
             throw new UserError("--image-cache must be 0 or more, got " + imageCacheMb);
@@ -149,7 +157,7 @@ final class ServeCommand implements Callable<Integer> {
                 int contextSize = options.contextSize(model.config().contextLength(), err);
                 ChatEngine.Settings settings = new ChatEngine.Settings(parallel, contextSize, queue, maxTokens, defaults,
                         sampling.seed != -1, vm == null ? null : vision.preprocessOptions(vm), vision.maxImagePixels,
-                        imageCacheMb * (1L << 20));
+                        imageCacheMb * (1L << 20), prefillChunk);
                 String id = alias != null ? alias : modelPath.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
                 server.attach(ChatEngine.start(model, vm, pool, settings, id));
                 err.println("lfm2vl serve: listening on http://" + server.host() + ":" + server.port() + "/v1 (model " + id + ", "

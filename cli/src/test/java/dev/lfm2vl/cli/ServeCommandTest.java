@@ -28,6 +28,8 @@ class ServeCommandTest {
         assertUsageError(CliRun.of("serve", "-m", model, "--parallel", "0"), "--parallel must be at least 1");
         assertUsageError(CliRun.of("serve", "-m", model, "--queue", "-1"), "--queue must be 0 or more");
         assertUsageError(CliRun.of("serve", "-m", model, "-n", "0"), "-n must be -1 or positive");
+        assertUsageError(CliRun.of("serve", "-m", model, "--prefill-chunk", "48"), "--prefill-chunk must be a power of two from 16 to 512");
+        assertUsageError(CliRun.of("serve", "-m", model, "--prefill-chunk", "1024"), "--prefill-chunk must be a power of two");
         assertUsageError(CliRun.of("serve", "-m", model, "--media-root", dir.resolve("missing").toString()), "is not a folder");
         assertUsageError(CliRun.of("serve", "-m", model, "--port", "70000"), "--port must be in 0..65535");
         Path key = Files.writeString(dir.resolve("key.txt"), "k\n");

@@ -57,10 +57,23 @@ public final class ChatEngine implements AutoCloseable {
      * @param preprocess       image pre-processing (the projector's, with the image-token budget)
      * @param maxImagePixels   images with more pixels are refused before decoding
      * @param imageCacheBytes  memory for encoded images kept by content hash
+     * @param prefillChunk     prompt positions a slot feeds per scheduler step (a power of two, 16..512): a long prompt
+     *                         holds the other streams up for one such piece at a time
      */
     public record Settings(int slots, int contextSize, int queueSize, int defaultMaxTokens, Sampler.Settings sampling, boolean fixedSeed,
-            ImagePreprocessor.Options preprocess, long maxImagePixels, long imageCacheBytes) {
+            ImagePreprocessor.Options preprocess, long maxImagePixels, long imageCacheBytes, int prefillChunk) {
+        /**
+         * The default piece: the mat-mat kernels run as fast per position at 64 positions as at 512 (docs/PERFORMANCE.md,
+         * pp64 and pp512 on the synthetic 3B), so a 128-position piece costs no prefill speed and holds the other
+         * streams up a quarter as long as a 512 one.
+         */
+        public static final int DEFAULT_PREFILL_CHUNK = 128;
+
         public Settings {
+            if (prefillChunk < 16 || prefillChunk > Lfm2Model.MAX_BATCH || Integer.bitCount(prefillChunk) != 1) {
+                throw new IllegalArgumentException("the prefill chunk must be a power of two from 16 to " + Lfm2Model.MAX_BATCH + ", got "
+                        + prefillChunk);
+            }
             if (slots < 1) {
                 throw new IllegalArgumentException("--parallel must be at least 1, got " + slots);
             }
@@ -70,6 +83,13 @@ public final class ChatEngine implements AutoCloseable {
             if (defaultMaxTokens < -1 || defaultMaxTokens == 0) {
                 throw new IllegalArgumentException("the default answer length must be -1 or positive, got " + defaultMaxTokens);
             }
+        }
+
+        /** With the default prefill chunk. */
+        public Settings(int slots, int contextSize, int queueSize, int defaultMaxTokens, Sampler.Settings sampling, boolean fixedSeed,
+                ImagePreprocessor.Options preprocess, long maxImagePixels, long imageCacheBytes) {
+            this(slots, contextSize, queueSize, defaultMaxTokens, sampling, fixedSeed, preprocess, maxImagePixels, imageCacheBytes,
+                    DEFAULT_PREFILL_CHUNK);
         }
     }
 
@@ -184,7 +204,7 @@ public final class ChatEngine implements AutoCloseable {
         this.stepTokens = new int[settings.slots()];
         this.stepLogits = new float[settings.slots()][];
         for (int i = 0; i < slots.length; i++) {
-            slots[i] = new Slot(text, tokenizer, vision, settings.contextSize(), metrics);
+            slots[i] = new Slot(text, tokenizer, vision, settings.contextSize(), settings.prefillChunk(), metrics);
         }
         this.queue = new ArrayBlockingQueue<>(Math.max(1, settings.queueSize()));
         this.imageCache = new LruCache<>(settings.imageCacheBytes(), v -> {

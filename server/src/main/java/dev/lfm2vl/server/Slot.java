@@ -17,13 +17,26 @@ import java.util.concurrent.CancellationException;
  * working on, advanced by {@link #step} one unit at a time: encode one image entry, feed one prefill chunk, or decode
  * one token. Used by the scheduler thread only.
  *
- * <p>The numbers are those of {@code Generator.generate}, so an answer equals the CLI's: each text chunk and image
- * entry of the prompt is fed as its own forward call, cut where {@code Lfm2Model.forward} cuts it anyway (the
- * state's batch size), only the last chunk asking for logits; then sample, accept, feed, exactly as its loop does.
+ * <p>The numbers are those of {@code Generator.generate}, so an answer equals the CLI's. It feeds each text chunk and
+ * image entry of the prompt as its own forward call, cut by {@code Lfm2Model.forward} at the state's batch size; the
+ * slot cuts them into smaller pieces (the engine's prefill chunk), which gives the same bits since every piece of two
+ * or more positions does (PrefillIsCutInvariantTest in the runtime's tests); a piece of one position, which takes the
+ * mat-vec path, is left only where that one call leaves one too. Only the last piece asks for logits; then sample,
+ * accept, feed, exactly as its loop does.
  *
  * <p>Prefix reuse: the slot remembers what its cache holds ({@link #held}, one key per position: token ids, image
  * vectors by content hash). A prompt that extends all of it (same tokens, same images: the conversation resent with
  * a new turn) is fed from there on. Anything else starts from an empty cache: the conv state cannot be rewound.
+ *
+ * <p>A resent answer is matched by its text, not its tokens: the slot also remembers the ids it generated and the
+ * text the client got from them ({@link #answerText}). When the new prompt holds that text where the answer was, the
+ * cache is reused as computed, with the generated ids, even if the text re-tokenizes to other ids: those ids are what
+ * the model saw, as in the runtime's {@code Conversation} and in llama-server, whose slot cache holds the sampled ids
+ * (llama.cpp examples/server/server.cpp, update_slots: {@code slot.cache_tokens.push_back(slot.sampled)}). llama-server
+ * then compares ids and recomputes from the first that differs; the conv state cannot be rewound, so the text is
+ * compared instead. The text is the one the client was sent, so ids that print nothing (a control token) or part of a
+ * character (shown as U+FFFD) still match it. The new request's prompt counts the generated ids in place of its own
+ * tokens of the answer.
  */
 final class Slot {
     private enum Phase { IDLE, ENCODE, PREFILL, DECODE }
@@ -38,18 +51,32 @@ final class Slot {
     private int sampled;
     private boolean sampledEnd;
     private long decodeStarted;
-    /** Positions one forward call takes at most: Lfm2Model.newState's batch size, where forward cuts anyway. */
+    /** Positions one prefill step feeds at most (the engine's prefill chunk, at most {@link #batch}). */
     private final int chunk;
+    /** Lfm2Model.newState's batch size, where one forward call of a whole prompt chunk cuts it. */
+    private final int batch;
 
     /** Keys of the positions the cache holds, valid up to {@link #heldLength}. */
     private long[] held = new long[64];
     private int heldLength;
     private long lastUsed;
+    /**
+     * The last answer: its generated ids are held[answerStart, answerEnd) (an end-of-generation token fed after them
+     * is held too), and the client got {@link #answerText} from them. Null when the text sent is not that of the held
+     * ids (a stop string cut it, or the context was full before the last token was fed).
+     */
+    private String answerText;
+    private int answerStart;
+    private int answerEnd;
+    private final StringBuilder sentText = new StringBuilder();
+    private boolean lastTokenUnfed;
 
     private Phase phase = Phase.IDLE;
     private ChatEngine.Job job;
-    /** From the prompt's position {@link #start} on, the slot feeds; before it, the cache already holds the prompt. */
+    /** Positions of the cache reused for the job (its prompt as the model sees it begins with them). */
     private int start;
+    /** From the job's prompt position {@link #feedFrom} on, the slot feeds; before it, the cache holds the prompt. */
+    private int feedFrom;
     /** Per image of the job: per entry, its vectors (null while not encoded). */
     private float[][][] embeddings;
     private int encodeImage;
@@ -63,14 +90,15 @@ final class Slot {
     private StopStrings stop;
     private int generated;
 
-    Slot(Lfm2Model model, Tokenizer tokenizer, VisionModel vision, int contextSize, Metrics metrics) {
+    Slot(Lfm2Model model, Tokenizer tokenizer, VisionModel vision, int contextSize, int piece, Metrics metrics) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.vision = vision;
         this.state = model.newState(contextSize);
         this.metrics = metrics;
         this.logits = new float[model.config().vocabSize()];
-        this.chunk = Math.min(Lfm2Model.MAX_BATCH, contextSize);
+        this.batch = Math.min(Lfm2Model.MAX_BATCH, contextSize);
+        this.chunk = Math.min(piece, batch);
     }
 
     boolean busy() {
@@ -82,39 +110,92 @@ final class Slot {
     }
 
     /**
-     * How many of the job's prompt positions this slot's cache already holds: all of {@link #held} when the prompt
-     * extends it by at least one position and the boundary is not inside an image entry, else 0.
+     * How many positions of this slot's cache the job can reuse: all of {@link #held} when the job's prompt extends it
+     * ({@link #feedPosition}), else 0.
      */
     int reusablePrefix(ChatEngine.Job job) {
+        return feedPosition(job) < 0 ? 0 : heldLength;
+    }
+
+    /**
+     * Where in the job's prompt feeding starts if the cache is reused: the prompt extends all of {@link #held} by at
+     * least one position, either key for key, or with the last answer's text in place of its generated ids; and the
+     * boundary is not inside an image entry. -1 when it does not extend the cache (or would not fit the context with
+     * the generated ids in place of its own).
+     */
+    private int feedPosition(ChatEngine.Job job) {
         long[] keys = job.keys;
-        if (heldLength == 0 || heldLength >= keys.length || !Arrays.equals(held, 0, heldLength, keys, 0, heldLength)) {
-            return 0;
+        if (heldLength == 0) {
+            return -1;
+        }
+        int from;
+        if (heldLength < keys.length && Arrays.equals(held, 0, heldLength, keys, 0, heldLength)) {
+            from = heldLength;
+        } else {
+            from = afterAnswer(keys);
+            if (from < 0 || from >= keys.length || heldLength + keys.length - from > state.capacity()) {
+                return -1;
+            }
         }
         int p = 0;
         for (Prompt.Part c : job.prompt.parts()) {
-            if (c instanceof Prompt.Image && p < heldLength && heldLength < p + c.positions()) {
-                return 0;
+            if (c instanceof Prompt.Image && p < from && from < p + c.positions()) {
+                return -1;
             }
             p += c.positions();
         }
-        return heldLength;
+        return from;
+    }
+
+    /**
+     * The position in {@code keys} right after the held cache, when {@code keys} holds the cache's prompt, then tokens
+     * whose text is exactly {@link #answerText}, then what the cache holds after the answer (its end token); else -1.
+     */
+    private int afterAnswer(long[] keys) {
+        if (answerText == null || keys.length <= answerStart || !Arrays.equals(held, 0, answerStart, keys, 0, answerStart)) {
+            return -1;
+        }
+        byte[] text = answerText.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int at = 0;
+        int p = answerStart;
+        while (at < text.length) {
+            if (p >= keys.length || keys[p] < 0 || keys[p] >= model.config().vocabSize()) {
+                return -1;
+            }
+            byte[] piece = tokenizer.pieceBytes((int) keys[p]);
+            if (piece.length == 0 || at + piece.length > text.length || !Arrays.equals(piece, 0, piece.length, text, at, at + piece.length)) {
+                return -1;
+            }
+            at += piece.length;
+            p++;
+        }
+        int tail = heldLength - answerEnd;
+        if (p + tail > keys.length || !Arrays.equals(held, answerEnd, heldLength, keys, p, p + tail)) {
+            return -1;
+        }
+        return p + tail;
     }
 
     /** Takes {@code job}: reuses the cache's prefix or clears it, takes cached image vectors, and starts encoding or prefill. */
     void start(ChatEngine.Job job, LruCache<String, List<float[]>> imageCache) {
         this.job = job;
         this.lastUsed = System.nanoTime();
-        start = reusablePrefix(job);
-        if (start == 0) {
+        feedFrom = feedPosition(job);
+        if (feedFrom < 0) {
             state.reset();
             heldLength = 0;
+            feedFrom = 0;
         } else {
-            metrics.cachedPromptTokens.addAndGet(start);
+            metrics.cachedPromptTokens.addAndGet(heldLength);
         }
+        start = heldLength;
+        answerText = null;
+        sentText.setLength(0);
+        lastTokenUnfed = false;
         embeddings = new float[job.images.size()][][];
         int p = 0;
         for (Prompt.Part c : job.prompt.parts()) {
-            if (c instanceof Prompt.Image ic && p >= start && embeddings[ic.image()] == null) {
+            if (c instanceof Prompt.Image ic && p >= feedFrom && embeddings[ic.image()] == null) {
                 int entries = job.images.get(ic.image()).entries().size();
                 List<float[]> cached = imageCache.get(job.imageHashes.get(ic.image()));
                 embeddings[ic.image()] = cached != null ? cached.toArray(new float[0][]) : new float[entries][];
@@ -187,16 +268,16 @@ final class Slot {
         prefillStep();
     }
 
-    /** Positions the prefill starts at: the chunk and offset of {@link #start}. */
+    /** Positions the prefill starts at: the chunk and offset of {@link #feedFrom}. */
     private void skipHeldPrefix() {
         List<Prompt.Part> chunks = job.prompt.parts();
         int p = 0;
         prefillChunk = 0;
-        while (p + chunks.get(prefillChunk).positions() <= start) {
+        while (p + chunks.get(prefillChunk).positions() <= feedFrom) {
             p += chunks.get(prefillChunk).positions();
             prefillChunk++;
         }
-        prefillOffset = start - p;
+        prefillOffset = feedFrom - p;
     }
 
     /** Feeds the next piece of the prompt (at most {@link #chunk} positions of one chunk). */
@@ -204,7 +285,11 @@ final class Slot {
         long t0 = System.nanoTime();
         List<Prompt.Part> chunks = job.prompt.parts();
         Prompt.Part c = chunks.get(prefillChunk);
-        int n = Math.min(chunk, c.positions() - prefillOffset);
+        int left = c.positions() - prefillOffset;
+        int n = Math.min(chunk, left);
+        if (n > 2 && left - n == 1 && c.positions() % batch != 1) {
+            n--; // no piece of one position where the one forward call of this chunk has none (the mat-vec path's sums differ)
+        }
         boolean last = prefillChunk == chunks.size() - 1 && prefillOffset + n == c.positions();
         float[] out = last ? logits : null;
         ChatEngine.Job j = job;
@@ -228,6 +313,8 @@ final class Slot {
         if (last) {
             metrics.prefillNanos.addAndGet(prefillNanos);
             embeddings = null;
+            answerStart = heldLength;
+            answerEnd = heldLength;
             phase = Phase.DECODE;
         }
     }
@@ -270,6 +357,7 @@ final class Slot {
             emit(stop.accept(decoder.accept(id)));
         }
         if (state.remaining() == 0) { // the sampled token is kept, not fed
+            lastTokenUnfed = !sampledEnd; // its text was sent but the cache does not hold it
             done(sampledEnd ? "stop" : "length");
             return -1;
         }
@@ -280,6 +368,9 @@ final class Slot {
     /** The second half of a decode step, after the engine's batched forward fed {@link #sampleNext}'s token. */
     void fed() {
         hold(sampled);
+        if (!sampledEnd) {
+            answerEnd = heldLength;
+        }
         if (sampledEnd || stop.matched()) {
             done("stop");
         } else if (job.maxTokens > 0 && generated >= job.maxTokens) {
@@ -306,13 +397,16 @@ final class Slot {
         metrics.decodeNanos.addAndGet(System.nanoTime() - decodeStarted);
         emit(stop.accept(decoder.flush()));
         emit(stop.flush());
-        metrics.promptTokens.addAndGet(job.keys.length);
-        job.events.add(new ChatEngine.Done(reason, job.keys.length, generated, start));
+        int promptPositions = answerStart;
+        metrics.promptTokens.addAndGet(promptPositions);
+        job.events.add(new ChatEngine.Done(reason, promptPositions, generated, start));
+        answerText = lastTokenUnfed || stop.matched() ? null : sentText.toString();
         finish();
     }
 
     private void emit(String text) {
         if (!text.isEmpty()) {
+            sentText.append(text);
             job.events.add(new ChatEngine.Text(text));
         }
     }
@@ -337,6 +431,7 @@ final class Slot {
         finish();
         state.reset();
         heldLength = 0;
+        answerText = null;
     }
 
     private void fail(ApiError error) {

@@ -9,9 +9,20 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
+import dev.lfm2vl.kernels.Parallel;
+import dev.lfm2vl.runtime.ChatTemplate;
+import dev.lfm2vl.runtime.Conversation;
+import dev.lfm2vl.runtime.Generator;
+import dev.lfm2vl.runtime.Lfm2Model;
+import dev.lfm2vl.runtime.Listener;
+import dev.lfm2vl.runtime.Prompt;
+import dev.lfm2vl.runtime.Sampler;
+import dev.lfm2vl.runtime.Tokenizer;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -98,8 +109,9 @@ class SlotsTest {
         String url = TestServer.dataUrl(image);
         String firstTurn = "{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"" + url
                 + "\"}},{\"type\":\"text\",\"text\":\"Describe this image.\"}]}";
-        // one token: the tiny random model's longer answers are partial UTF-8 bytes, which (as text) never tokenize back to
-        // the same tokens, and reuse needs the resent conversation to be the same tokens as the slot holds
+        // one token, whose text tokenizes back to the same id: a fresh prefill of the resent conversation then sees the ids
+        // the reused cache holds, and both answers agree (the tiny random model's longer answers are partial UTF-8 bytes
+        // that tokenize to other ids: the next test)
         JsonNode first = JSON.readTree(server.post("/v1/chat/completions", "{\"temperature\":0,\"max_tokens\":1,\"messages\":[" + firstTurn + "]}").body());
         String answer = first.get("choices").get(0).get("message").get("content").asText();
         int firstPrompt = first.get("usage").get("prompt_tokens").asInt();
@@ -116,6 +128,65 @@ class SlotsTest {
         assertEquals(fresh.get("choices").get(0).get("message").get("content").asText(),
                 reused.get("choices").get(0).get("message").get("content").asText());
         assertEquals(fresh.get("usage").get("prompt_tokens").asInt(), reused.get("usage").get("prompt_tokens").asInt());
+    }
+
+    @Test
+    void aResentAnswerThatTokenizesToOtherIdsReusesTheGeneratedIdsAsTheRuntimesConversationKeepsThem() throws Exception {
+        String question = "Tell me a story.";
+        String followUp = "And then?";
+        int maxTokens = 12;
+        // the runtime's multi-turn chat keeps the ids it generated in its KV cache: the answers the slot must give
+        Sampler.Settings greedy = new Sampler.Settings(0f, 0f, 0, 1f, 1f, 64, 0);
+        Generator.Result first;
+        Generator.Result second;
+        int followUpPositions;
+        int[] resentAnswer;
+        try (Parallel pool = Parallel.create(TestServer.THREADS); Lfm2Model model = Lfm2Model.load(TestServer.model(), pool)) {
+            Tokenizer tokenizer = model.tokenizer();
+            Conversation chat = new Conversation(model, null, tokenizer, greedy, 1024, null);
+            first = chat.send(question, maxTokens, Listener.NONE);
+            Prompt next = chat.nextPrompt(followUp, List.of());
+            followUpPositions = next.positions();
+            second = chat.send(next, 8, Listener.NONE);
+            Prompt resent = Prompt.build(ChatTemplate.pieces(List.of(ChatTemplate.Message.user(question),
+                    ChatTemplate.Message.assistant(first.text()), ChatTemplate.Message.user(followUp)), true), tokenizer, List.of(), true);
+            int[] ids = ((Prompt.Tokens) resent.parts().getFirst()).ids();
+            resentAnswer = Arrays.copyOfRange(ids, first.promptPositions(), Math.min(ids.length, first.promptPositions() + first.tokens().length));
+        }
+        assertTrue(!Arrays.equals(first.tokens(), resentAnswer), "the test needs an answer whose text tokenizes to other ids: "
+                + Arrays.toString(first.tokens()) + " vs " + Arrays.toString(resentAnswer));
+
+        String settings = "\"temperature\":0,\"repetition_penalty\":1,";
+        String turn1 = "{\"role\":\"user\",\"content\":" + JSON.writeValueAsString(question) + "}";
+        JsonNode a1 = JSON.readTree(server.post("/v1/chat/completions", "{" + settings + "\"max_tokens\":" + maxTokens + ",\"messages\":[" + turn1 + "]}").body());
+        String answer = a1.get("choices").get(0).get("message").get("content").asText();
+        assertEquals(first.text(), answer);
+        assertEquals(first.tokens().length, a1.get("usage").get("completion_tokens").asInt());
+        JsonNode a2 = JSON.readTree(server.post("/v1/chat/completions", "{" + settings + "\"max_tokens\":8,\"messages\":[" + turn1
+                + ",{\"role\":\"assistant\",\"content\":" + JSON.writeValueAsString(answer) + "},{\"role\":\"user\",\"content\":"
+                + JSON.writeValueAsString(followUp) + "}]}").body());
+        int cached = a2.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt();
+        assertEquals(a1.get("usage").get("prompt_tokens").asInt() + a1.get("usage").get("completion_tokens").asInt(), cached,
+                "the whole first turn, the generated answer included, came from the cache: " + a2);
+        assertEquals(cached + followUpPositions, a2.get("usage").get("prompt_tokens").asInt(), "the prompt counts the generated ids: " + a2);
+        assertEquals(second.text(), a2.get("choices").get(0).get("message").get("content").asText(),
+                "the answer continues the conversation the model had, as the runtime's Conversation does");
+    }
+
+    @Test
+    void anAnswerCutByAStopStringIsNotReusedSinceTheCacheHoldsMoreThanTheClientGot() throws Exception {
+        String settings = "\"temperature\":0,\"repetition_penalty\":1,\"max_tokens\":12,";
+        String turn1 = "{\"role\":\"user\",\"content\":\"Tell me a story.\"}";
+        String full = JSON.readTree(server.post("/v1/chat/completions", "{" + settings + "\"messages\":[" + turn1 + "]}").body())
+                .get("choices").get(0).get("message").get("content").asText();
+        String stop = full.substring(full.length() - 2);
+        JsonNode cut = JSON.readTree(server.post("/v1/chat/completions", "{" + settings + "\"stop\":[" + JSON.writeValueAsString(stop)
+                + "],\"messages\":[" + turn1 + "]}").body());
+        String answer = cut.get("choices").get(0).get("message").get("content").asText();
+        assertEquals(full.substring(0, full.indexOf(stop)), answer);
+        JsonNode next = JSON.readTree(server.post("/v1/chat/completions", "{" + settings + "\"messages\":[" + turn1
+                + ",{\"role\":\"assistant\",\"content\":" + JSON.writeValueAsString(answer) + "},{\"role\":\"user\",\"content\":\"More.\"}]}").body());
+        assertEquals(0, next.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt(), next.toString());
     }
 
     @Test

@@ -55,11 +55,15 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(ServerConfig config, int slots, int queue, int contextSize) throws IOException {
+        return start(config, slots, queue, contextSize, ChatEngine.Settings.DEFAULT_PREFILL_CHUNK);
+    }
+
+    static TestServer start(ServerConfig config, int slots, int queue, int contextSize, int prefillChunk) throws IOException {
         Parallel pool = Parallel.create(THREADS);
         Lfm2Model text = Lfm2Model.load(model(), pool);
         VisionModel vision = VisionModel.load(mmproj(), pool);
         ChatEngine.Settings settings = new ChatEngine.Settings(slots, contextSize, queue, -1, SAMPLING, false,
-                vision.preprocessOptions(PreprocessMode.HF).withImageTokens(64, 256), 100_000_000L, 64L << 20);
+                vision.preprocessOptions(PreprocessMode.HF).withImageTokens(64, 256), 100_000_000L, 64L << 20, prefillChunk);
         OpenAiServer server = OpenAiServer.start(config.withPort(0), line -> System.err.println("server: " + line));
         ChatEngine engine = ChatEngine.start(text, vision, pool, settings, "lfm2-tiny");
         server.attach(engine);
