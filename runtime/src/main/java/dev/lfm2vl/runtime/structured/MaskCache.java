@@ -225,19 +225,13 @@ final class MaskCache {
             walkPlainString(state, after, allowed, record, plain);
             return;
         }
-        int depth = 0;
-        nodeStack[0] = 0;
-        edgeStack[0] = trie.edgeStart[0];
-        stateStack[0] = state;
+        int depth = enter(0, 0, state);
         while (depth >= 0) {
-            int node = nodeStack[depth];
-            int e = edgeStack[depth];
-            if (e == trie.edgeStart[node + 1]) {
-                stateStack[depth] = null;
+            int e = nextEdge(depth);
+            if (e < 0) {
                 depth--;
                 continue;
             }
-            edgeStack[depth] = e + 1;
             ParseState next = stateStack[depth].step(trie.edgeByte[e] & 0xFF);
             if (next == null) {
                 continue;
@@ -245,10 +239,7 @@ final class MaskCache {
             int child = trie.edgeChild[e];
             visit(state, child, next.minBytes(), after, allowed, record);
             if (next.canStep() && trie.edgeStart[child] < trie.edgeStart[child + 1]) {
-                depth++;
-                nodeStack[depth] = child;
-                edgeStack[depth] = trie.edgeStart[child];
-                stateStack[depth] = next;
+                depth = enter(depth + 1, child, next);
             }
         }
     }
@@ -262,19 +253,13 @@ final class MaskCache {
         StringLexer lexer = (StringLexer) top.node();
         StringLexer.St base = (StringLexer.St) top.lex();
         int restMin = top.next() == null ? 0 : top.next().minRest();
-        int depth = 0;
-        nodeStack[0] = 0;
-        edgeStack[0] = trie.edgeStart[0];
-        stateStack[0] = state;
+        int depth = enter(0, 0, state);
         while (depth >= 0) {
-            int node = nodeStack[depth];
-            int e = edgeStack[depth];
-            if (e == trie.edgeStart[node + 1]) {
-                stateStack[depth] = null;
+            int e = nextEdge(depth);
+            if (e < 0) {
                 depth--;
                 continue;
             }
-            edgeStack[depth] = e + 1;
             int child = trie.edgeChild[e];
             boolean hasChildren = trie.edgeStart[child] < trie.edgeStart[child + 1];
             int chars = trie.plainChars[child];
@@ -286,13 +271,11 @@ final class MaskCache {
                 }
                 visit(state, child, Grammar.add(lexer.minAfterContent((int) count, need), restMin), after, allowed, record);
                 if (hasChildren) {
-                    depth++;
-                    nodeStack[depth] = child;
-                    edgeStack[depth] = trie.edgeStart[child];
-                    stateStack[depth] = null; // built only if a path below leaves the string content
+                    depth = enter(depth + 1, child, null); // its state built only if a path below leaves the content
                 }
                 continue;
             }
+            int node = nodeStack[depth];
             ParseState from = stateStack[depth];
             if (from == null) { // the parent is plain content: build its state now
                 int need = trie.utf8Need[node];
@@ -306,12 +289,28 @@ final class MaskCache {
             }
             visit(state, child, next.minBytes(), after, allowed, record);
             if (next.canStep() && hasChildren) {
-                depth++;
-                nodeStack[depth] = child;
-                edgeStack[depth] = trie.edgeStart[child];
-                stateStack[depth] = next;
+                depth = enter(depth + 1, child, next);
             }
         }
+    }
+
+    /** Puts trie node {@code node}, reached with parse state {@code s}, on the walk's stack at {@code depth}. */
+    private int enter(int depth, int node, ParseState s) {
+        nodeStack[depth] = node;
+        edgeStack[depth] = trie.edgeStart[node];
+        stateStack[depth] = s;
+        return depth;
+    }
+
+    /** The next edge to follow from the node at {@code depth}, or -1 when it has none left (its state dropped then). */
+    private int nextEdge(int depth) {
+        int e = edgeStack[depth];
+        if (e == trie.edgeStart[nodeStack[depth] + 1]) {
+            stateStack[depth] = null;
+            return -1;
+        }
+        edgeStack[depth] = e + 1;
+        return e;
     }
 
     /** The tokens ending at trie node {@code node} leave {@code minAfter} bytes at least to complete the document. */
