@@ -374,9 +374,17 @@ final class CaptionCommand implements Callable<Integer> {
             // a local run listens on this machine only
             c.putIfAbsent("spark.driver.bindAddress", "127.0.0.1");
             c.putIfAbsent("spark.driver.host", "127.0.0.1");
-        } else if (m.startsWith("local")) {
+            return c;
+        }
+        if (m.startsWith("local")) {
             throw new UserError("--master: expected local, local[N], local[*] or a cluster URL, got '" + m + "'");
-        } else if (threadsPerTask != null) {
+        }
+        String jobJar = System.getProperty("lfm2vl.spark.jobJar");
+        if (jobJar != null && Files.isRegularFile(Path.of(jobJar)) && !c.containsKey("spark.jars") && !given.contains("spark.jars")) {
+            // a driver started by ./lfm2vl-spark: the executors get this module's classes from the small job jar
+            c.put("spark.jars", jobJar);
+        }
+        if (threadsPerTask != null) {
             c.put("spark.task.cpus", threadsPerTask.toString());
         } else if (!c.containsKey("spark.task.cpus") && !given.contains("spark.task.cpus")) {
             String executorCores = c.getOrDefault("spark.executor.cores", given.get("spark.executor.cores", null));
