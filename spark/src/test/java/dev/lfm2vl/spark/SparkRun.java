@@ -30,7 +30,9 @@ record SparkRun(int exitCode, String err) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream err = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         int code = Main.run(args, err, session());
-        return new SparkRun(code, bytes.toString(StandardCharsets.UTF_8));
+        String printed = bytes.toString(StandardCharsets.UTF_8);
+        System.out.print(printed); // the progress and summary lines, in the test log
+        return new SparkRun(code, printed);
     }
 
     /** {@code caption} on the tiny fixture pair, then {@code args}; greedy and 8 tokens unless they say otherwise. */
