@@ -58,7 +58,7 @@ public class Q4_0DotFormsBenchmark {
     private MemorySegment data;
     private WeightMatrix w;
     private int rows, cols;
-    private float[] x, xBlockSums, y;
+    private float[] x, y;
     /** x quantized per 32-block (llama.cpp's Q8_0 of the activations): values, scales, Σ of the values. */
     private short[] xq;
     private float[] xScale, xqSum;
@@ -76,7 +76,6 @@ public class Q4_0DotFormsBenchmark {
         data = RandomWeights.fill(arena, GgmlType.Q4_0, rows, cols, 42);
         w = WeightMatrix.of(GgmlType.Q4_0, data, rows, cols);
         x = RandomWeights.vector(cols, 7);
-        xBlockSums = WeightMatrix.blockSums(x, 0, cols, new float[0]);
         y = new float[rows];
         int nb = cols / 32;
         xq = new short[cols];
@@ -106,7 +105,7 @@ public class Q4_0DotFormsBenchmark {
     @Benchmark
     public float[] f32() {
         for (int r = 0; r < rows; r++) {
-            y[r] = w.dot(r, x, 0, xBlockSums);
+            y[r] = w.dot(r, x, 0);
         }
         return y;
     }

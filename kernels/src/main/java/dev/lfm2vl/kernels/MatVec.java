@@ -23,20 +23,16 @@ public final class MatVec {
         int rows = w.rows();
         Objects.checkFromIndexSize(xOff, w.cols(), x.length);
         Objects.checkFromIndexSize(yOff, rows, y.length);
-        RowsTask t = TASK.get();
-        float[] sums = null;
-        if (w.usesBlockSums()) {
-            sums = t.sums = WeightMatrix.blockSums(x, xOff, w.cols(), t.sums);
-        }
         if (pool.threads() == 1 || (long) rows * w.cols() < SEQUENTIAL_WEIGHTS) {
             for (int r = 0; r < rows; r++) {
-                y[yOff + r] = w.dot(r, x, xOff, sums);
+                y[yOff + r] = w.dot(r, x, xOff);
             }
             return;
         }
         // ~8 chunks per thread so a thread slowed by a neighbour does not stall the barrier
         int chunk = Math.max(8, (rows + pool.threads() * 8 - 1) / (pool.threads() * 8));
-        t.set(w, x, xOff, sums, y, yOff, chunk);
+        RowsTask t = TASK.get();
+        t.set(w, x, xOff, y, yOff, chunk);
         try {
             pool.run((rows + chunk - 1) / chunk, t);
         } finally {
@@ -47,12 +43,15 @@ public final class MatVec {
     private static final ThreadLocal<BatchTask> BATCH_TASK = ThreadLocal.withInitial(BatchTask::new);
     /** Per thread (caller and pool workers): the row being multiplied, decoded once for all vectors. */
     private static final ThreadLocal<DecodedRow> DECODED = ThreadLocal.withInitial(DecodedRow::new);
+    /** Per thread: the lane sums of up to four vectors from {@link WeightMatrix#dot4}. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * Vec.L]);
 
     /**
      * ys[i][yOff + r] = row r · xs[i][xOff..xOff+cols) for i &lt; n and every row r: n independent activation
-     * vectors (n sequences decoding together) against one matrix, each weight row decoded once for all n
-     * ({@link WeightMatrix#decodeRow}) and then multiplied with each vector in turn, one parallel dispatch split over
-     * rows. Each ys[i][yOff + r] has exactly the bits {@link #matVec} gives for xs[i] alone, whatever n and the
+     * vectors (n sequences decoding together) against one matrix, one parallel dispatch split over rows. Q8_0 and
+     * Q4_0 rows (at 256 and 512 bits) meet up to four vectors at once in registers ({@link WeightMatrix#dot4}: each
+     * block unpacked once, one FMA per vector and piece); other rows are decoded once ({@link WeightMatrix#decodeRow})
+     * and then multiplied with each vector in turn. Each ys[i][yOff + r] has exactly the bits {@link #matVec} gives for xs[i] alone, whatever n and the
      * other vectors (batch invariance, issue 18). n = 1 is {@link #matVec}. The xs must not be written and the ys
      * ranges must not overlap the xs or each other. Allocates nothing once the calling thread has seen n vectors
      * (and each pool thread a row this wide).
@@ -71,16 +70,9 @@ public final class MatVec {
             return;
         }
         BatchTask t = BATCH_TASK.get();
-        float[][] sums = null;
-        if (w.usesBlockSums()) {
-            sums = t.sums(n);
-            for (int i = 0; i < n; i++) {
-                sums[i] = WeightMatrix.blockSums(xs[i], xOff, cols, sums[i]);
-            }
-        }
         boolean alone = pool.threads() == 1 || (long) rows * cols < SEQUENTIAL_WEIGHTS;
         int chunk = alone ? rows : Math.max(8, (rows + pool.threads() * 8 - 1) / (pool.threads() * 8));
-        t.set(w, xs, xOff, n, sums, ys, yOff, chunk);
+        t.set(w, xs, xOff, n, ys, yOff, chunk);
         try {
             if (alone) {
                 t.run(0);
@@ -92,31 +84,21 @@ public final class MatVec {
         }
     }
 
-    /** Rows [index·chunk, ..) of a {@link #matVecBatch}: decode a row, then one decoded dot per vector. */
+    /**
+     * Rows [index·chunk, ..) of a {@link #matVecBatch}: per row, the vectors four at a time through
+     * {@link WeightMatrix#dot4} (three left: the fourth slot repeats the third, its sum unused), then two or one;
+     * or, for the other types, one decode and one decoded dot per vector.
+     */
     private static final class BatchTask implements Parallel.Task {
-        /** The caller thread's block sums, one array per vector (grown, never shrunk). */
-        private float[][] keptSums = new float[0][];
         private WeightMatrix w;
-        private float[][] xs, ys, xBlockSums;
+        private float[][] xs, ys;
         private int xOff, n, yOff, chunk;
 
-        float[][] sums(int n) {
-            if (keptSums.length < n) {
-                float[][] grown = java.util.Arrays.copyOf(keptSums, n);
-                for (int i = keptSums.length; i < n; i++) {
-                    grown[i] = new float[0];
-                }
-                keptSums = grown;
-            }
-            return keptSums;
-        }
-
-        void set(WeightMatrix w, float[][] xs, int xOff, int n, float[][] xBlockSums, float[][] ys, int yOff, int chunk) {
+        void set(WeightMatrix w, float[][] xs, int xOff, int n, float[][] ys, int yOff, int chunk) {
             this.w = w;
             this.xs = xs;
             this.xOff = xOff;
             this.n = n;
-            this.xBlockSums = xBlockSums;
             this.ys = ys;
             this.yOff = yOff;
             this.chunk = chunk;
@@ -124,20 +106,51 @@ public final class MatVec {
 
         void clear() {
             w = null;
-            xs = ys = xBlockSums = null;
+            xs = ys = null;
         }
 
         @Override
         public void run(int index) {
             WeightMatrix w = this.w;
-            float[][] xs = this.xs, ys = this.ys, sums = this.xBlockSums;
+            int start = index * chunk, end = Math.min(w.rows(), (index + 1) * chunk);
+            if (w.dotsInRegisters()) {
+                inRegisters(w, start, end);
+            } else {
+                decoded(w, start, end);
+            }
+        }
+
+        private void inRegisters(WeightMatrix w, int start, int end) {
+            float[][] xs = this.xs, ys = this.ys;
+            int xOff = this.xOff, yOff = this.yOff, n = this.n;
+            float[] lanes = LANES.get();
+            for (int r = start; r < end; r++) {
+                int i = 0;
+                for (; n - i >= 3; i += 4) {
+                    int got = Math.min(4, n - i);
+                    w.dot4(r, xs[i], xs[i + 1], xs[i + 2], xs[i + got - 1], xOff, lanes);
+                    for (int k = 0; k < got; k++) {
+                        ys[i + k][yOff + r] = Vec.sum(lanes, k * Vec.L);
+                    }
+                }
+                if (n - i == 2) {
+                    w.dot2(r, xs[i], xs[i + 1], xOff, lanes);
+                    ys[i][yOff + r] = Vec.sum(lanes, 0);
+                    ys[i + 1][yOff + r] = Vec.sum(lanes, Vec.L);
+                } else if (n - i == 1) {
+                    ys[i][yOff + r] = w.dot(r, xs[i], xOff);
+                }
+            }
+        }
+
+        private void decoded(WeightMatrix w, int start, int end) {
+            float[][] xs = this.xs, ys = this.ys;
             int xOff = this.xOff, yOff = this.yOff, n = this.n;
             DecodedRow decoded = DECODED.get();
-            int end = Math.min(w.rows(), (index + 1) * chunk);
-            for (int r = index * chunk; r < end; r++) {
+            for (int r = start; r < end; r++) {
                 w.decodeRow(r, decoded);
                 for (int i = 0; i < n; i++) {
-                    ys[i][yOff + r] = w.dotDecoded(r, decoded, xs[i], xOff, sums == null ? null : sums[i]);
+                    ys[i][yOff + r] = w.dotDecoded(r, decoded, xs[i], xOff);
                 }
             }
         }
@@ -145,17 +158,14 @@ public final class MatVec {
 
     /** Rows [index·chunk, min(rows, (index+1)·chunk)). Fields are published to the workers by Parallel.run. */
     private static final class RowsTask implements Parallel.Task {
-        /** The caller thread's block sums of x (see {@link WeightMatrix#usesBlockSums}), grown, never shrunk. */
-        float[] sums = new float[0];
         private WeightMatrix w;
-        private float[] x, y, xBlockSums;
+        private float[] x, y;
         private int xOff, yOff, chunk;
 
-        void set(WeightMatrix w, float[] x, int xOff, float[] xBlockSums, float[] y, int yOff, int chunk) {
+        void set(WeightMatrix w, float[] x, int xOff, float[] y, int yOff, int chunk) {
             this.w = w;
             this.x = x;
             this.xOff = xOff;
-            this.xBlockSums = xBlockSums;
             this.y = y;
             this.yOff = yOff;
             this.chunk = chunk;
@@ -163,17 +173,17 @@ public final class MatVec {
 
         void clear() {
             w = null;
-            x = y = xBlockSums = null;
+            x = y = null;
         }
 
         @Override
         public void run(int index) {
             WeightMatrix w = this.w;
-            float[] x = this.x, y = this.y, sums = this.xBlockSums;
+            float[] x = this.x, y = this.y;
             int xOff = this.xOff, yOff = this.yOff;
             int end = Math.min(w.rows(), (index + 1) * chunk);
             for (int r = index * chunk; r < end; r++) {
-                y[yOff + r] = w.dot(r, x, xOff, sums);
+                y[yOff + r] = w.dot(r, x, xOff);
             }
         }
     }
