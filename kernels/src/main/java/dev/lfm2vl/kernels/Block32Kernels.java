@@ -127,14 +127,19 @@ final class Block32Kernels {
     }
 
     // ---- Q4_0: [d f16][qs u8 x16], 18 bytes; x = d*(nibble-8) ----
+    /** n − 8 for each nibble value n: the 16 weights of a Q4_0 block are this times d (512 bits: one vector). */
+    static final float[] NIBBLE_MINUS_8 = {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7};
+
     /**
      * Nibbles are split in int lanes (vpmovzxbd, then a mask for the low and a shift for the high nibble, all
      * native on AVX2 and NEON) instead of byte lanes (x86 has no byte shift: C2 emulates it with widen/shift/pack).
-     * Each weight is formed as the float d·(n − 8) by one FMA, n·d + (−8d), exact (a 4-bit integer times an F16
-     * scale), and FMA'd with x: low nibbles (elements 0..15) into one accumulator, high nibbles (16..31) into the
-     * other. The weights can then be shared by several activation vectors with one FMA each
-     * ({@link Block32BatchKernels#dotQ4_0x4}, the same operations in the same order per vector: batch invariance,
-     * issue 18). {@link ScalarBlock32Dots} in the tests is the scalar twin, lane by lane.
+     * Each weight is formed as the float d·(n − 8), exact (a 4-bit integer times an F16 scale), and FMA'd with x: low
+     * nibbles (elements 0..15) into one accumulator, high nibbles (16..31) into the other. At 512 bits the weights are
+     * looked up: the block's 16 possible weights (n − 8)·d are one vector, and each nibble selects its lane (one
+     * vpermd per 16 weights, in place of a conversion and an FMA); at 256 bits each is n·d + (−8d), one FMA after
+     * the conversion. Both give the same exact value. The weights can be shared by several activation vectors with
+     * one FMA each ({@link Block32BatchKernels#dotQ4_0x4}, the same additions in the same order per vector: batch
+     * invariance, issue 18). {@link ScalarBlock32Dots} in the tests is the scalar twin, lane by lane.
      *
      * <p>History: before issue 18 the −8 left the loop through per-block sums of x (d·Σ n·x − 8·d·Σ x) and d was
      * applied once per block; that form could not share its per-vector work between vectors.
@@ -143,16 +148,24 @@ final class Block32Kernels {
         if (PARTS > 1) { // folded at parse time: one of the two bodies is compiled
             return dotQ4_0Narrow(s, row, nb, x, xOff);
         }
+        FloatVector nibbleMinus8 = FloatVector.fromArray(F, NIBBLE_MINUS_8, 0); // L = 16 only (no other width reads it)
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < nb; b++) {
             long p = row + 18L * b;
             int xo = xOff + 32 * b;
             float d = Vec.f16(s, p);
-            FloatVector dv = FloatVector.broadcast(F, d), m8d = FloatVector.broadcast(F, -8 * d);
             for (int k = 0; k < 16; k += BN) { // one trip at 512 bits; at 256 bytes 0..7, then 8..15
                 IntVector q = Vec.uipart(Vec.bytes(s, p + 2 + k));
-                FloatVector lo = QuantMath.lo4u(q).fma(dv, m8d);
-                FloatVector hi = QuantMath.hi4u(q).fma(dv, m8d);
+                FloatVector lo, hi;
+                if (L == 16) {
+                    IntVector w = nibbleMinus8.mul(d).reinterpretAsInts();
+                    lo = q.and(0x0F).selectFrom(w).reinterpretAsFloats();
+                    hi = q.lanewise(VectorOperators.LSHR, 4).selectFrom(w).reinterpretAsFloats();
+                } else {
+                    FloatVector dv = FloatVector.broadcast(F, d), m8d = FloatVector.broadcast(F, -8 * d);
+                    lo = QuantMath.lo4u(q).fma(dv, m8d);
+                    hi = QuantMath.hi4u(q).fma(dv, m8d);
+                }
                 a0 = lo.fma(QuantMath.xv(x, xo + k, 0), a0);
                 a1 = hi.fma(QuantMath.xv(x, xo + 16 + k, 0), a1);
             }

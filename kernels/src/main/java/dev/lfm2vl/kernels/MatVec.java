@@ -1,5 +1,7 @@
 package dev.lfm2vl.kernels;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
@@ -43,7 +45,7 @@ public final class MatVec {
     private static final ThreadLocal<BatchTask> BATCH_TASK = ThreadLocal.withInitial(BatchTask::new);
     /** Per thread (caller and pool workers): the row being multiplied, decoded once for all vectors. */
     private static final ThreadLocal<DecodedRow> DECODED = ThreadLocal.withInitial(DecodedRow::new);
-    /** Per thread: the lane sums of up to four vectors from {@link WeightMatrix#dot4}. */
+    /** Per thread (caller and pool workers): the lane sums of up to four vectors from {@link WeightMatrix#dot4}. */
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * Vec.L]);
 
     /**
@@ -70,6 +72,9 @@ public final class MatVec {
             return;
         }
         BatchTask t = BATCH_TASK.get();
+        if (w.dotsInRegisters()) {
+            t.interleave(xs, xOff, n, cols);
+        }
         boolean alone = pool.threads() == 1 || (long) rows * cols < SEQUENTIAL_WEIGHTS;
         int chunk = alone ? rows : Math.max(8, (rows + pool.threads() * 8 - 1) / (pool.threads() * 8));
         t.set(w, xs, xOff, n, ys, yOff, chunk);
@@ -86,13 +91,31 @@ public final class MatVec {
 
     /**
      * Rows [index·chunk, ..) of a {@link #matVecBatch}: per row, the vectors four at a time through
-     * {@link WeightMatrix#dot4} (three left: the fourth slot repeats the third, its sum unused), then two or one;
-     * or, for the other types, one decode and one decoded dot per vector.
+     * {@link WeightMatrix#dot4} (three left: the fourth slot's sum unused), then two ({@link WeightMatrix#dot2}) or
+     * one ({@link WeightMatrix#dot}); or, for the other types, one decode and one decoded dot per vector.
      */
     private static final class BatchTask implements Parallel.Task {
+        /**
+         * The caller's vectors for {@link WeightMatrix#dot4}/{@link WeightMatrix#dot2}, interleaved in groups of four
+         * (the last group of two when two are left) in 64-byte aligned memory (Block32BatchKernels); grown, never shrunk.
+         */
+        private MemorySegment interleaved = MemorySegment.NULL;
+        private int groupBytes;
         private WeightMatrix w;
         private float[][] xs, ys;
         private int xOff, n, yOff, chunk;
+
+        void interleave(float[][] xs, int xOff, int n, int cols) {
+            long need = 4L * cols * 4 * ((n + 3) / 4);
+            if (interleaved.byteSize() < need) {
+                interleaved = Arena.ofAuto().allocate(need, 64);
+            }
+            groupBytes = 16 * cols; // four vectors of cols floats
+            for (int i = 0; i < n; i += 4) {
+                int have = Math.min(4, n - i);
+                Block32BatchKernels.interleave(xs, i, have, have == 2 ? 2 : 4, xOff, cols, interleaved, (long) (i / 4) * groupBytes);
+            }
+        }
 
         void set(WeightMatrix w, float[][] xs, int xOff, int n, float[][] ys, int yOff, int chunk) {
             this.w = w;
@@ -122,23 +145,25 @@ public final class MatVec {
 
         private void inRegisters(WeightMatrix w, int start, int end) {
             float[][] xs = this.xs, ys = this.ys;
-            int xOff = this.xOff, yOff = this.yOff, n = this.n;
+            MemorySegment x = interleaved;
+            int xOff = this.xOff, yOff = this.yOff, n = this.n, groupBytes = this.groupBytes;
             float[] lanes = LANES.get();
             for (int r = start; r < end; r++) {
-                int i = 0;
-                for (; n - i >= 3; i += 4) {
-                    int got = Math.min(4, n - i);
-                    w.dot4(r, xs[i], xs[i + 1], xs[i + 2], xs[i + got - 1], xOff, lanes);
-                    for (int k = 0; k < got; k++) {
+                for (int i = 0; i < n; i += 4) {
+                    int have = Math.min(4, n - i);
+                    long x0 = (long) (i / 4) * groupBytes;
+                    if (have == 1) {
+                        ys[i][yOff + r] = w.dot(r, xs[i], xOff);
+                        continue;
+                    }
+                    if (have == 2) {
+                        w.dot2(r, x, x0, lanes);
+                    } else {
+                        w.dot4(r, x, x0, lanes); // three left: the fourth slot's sum is not read
+                    }
+                    for (int k = 0; k < have; k++) {
                         ys[i + k][yOff + r] = Vec.sum(lanes, k * Vec.L);
                     }
-                }
-                if (n - i == 2) {
-                    w.dot2(r, xs[i], xs[i + 1], xOff, lanes);
-                    ys[i][yOff + r] = Vec.sum(lanes, 0);
-                    ys[i + 1][yOff + r] = Vec.sum(lanes, Vec.L);
-                } else if (n - i == 1) {
-                    ys[i][yOff + r] = w.dot(r, xs[i], xOff);
                 }
             }
         }

@@ -153,32 +153,27 @@ public final class WeightMatrix {
     }
 
     /**
-     * Row {@code row} with x0..x3 (each from xOff) at once, for {@link #dotsInRegisters} matrices: vector i's L lane
-     * sums go to lanes[i·L ..) and {@code Vec.sum(lanes, i·L)} is then bit for bit {@code dot(row, xi, xOff)}.
+     * Row {@code row} with the 4 vectors interleaved from byte {@code x0} of {@code xs} (Block32BatchKernels.interleave),
+     * for {@link #dotsInRegisters} matrices: vector i's L lane sums go to lanes[i·L ..) and {@code Vec.sum(lanes, i·L)}
+     * is then bit for bit {@link #dot} of that vector.
      */
-    void dot4(int row, float[] x0, float[] x1, float[] x2, float[] x3, int xOff, float[] lanes) {
+    void dot4(int row, MemorySegment xs, long x0, float[] lanes) {
         checkRow(row);
-        checkX(x0, xOff);
-        checkX(x1, xOff);
-        checkX(x2, xOff);
-        checkX(x3, xOff);
         long p = rowBytes * row;
         switch (type) {
-            case Q8_0 -> Block32BatchKernels.dotQ8_0x4(data, p, blocksPerRow, x0, x1, x2, x3, xOff, lanes);
-            case Q4_0 -> Block32BatchKernels.dotQ4_0x4(data, p, blocksPerRow, x0, x1, x2, x3, xOff, lanes);
+            case Q8_0 -> Block32BatchKernels.dotQ8_0x4(data, p, blocksPerRow, xs, x0, lanes);
+            case Q4_0 -> Block32BatchKernels.dotQ4_0x4(data, p, blocksPerRow, xs, x0, lanes);
             default -> throw new IllegalStateException(type + " has no register batch kernel");
         }
     }
 
-    /** {@link #dot4} for two vectors: lanes[0 .. 2L). */
-    void dot2(int row, float[] x0, float[] x1, int xOff, float[] lanes) {
+    /** {@link #dot4} for a group of two vectors: lanes[0 .. 2L). */
+    void dot2(int row, MemorySegment xs, long x0, float[] lanes) {
         checkRow(row);
-        checkX(x0, xOff);
-        checkX(x1, xOff);
         long p = rowBytes * row;
         switch (type) {
-            case Q8_0 -> Block32BatchKernels.dotQ8_0x2(data, p, blocksPerRow, x0, x1, xOff, lanes);
-            case Q4_0 -> Block32BatchKernels.dotQ4_0x2(data, p, blocksPerRow, x0, x1, xOff, lanes);
+            case Q8_0 -> Block32BatchKernels.dotQ8_0x2(data, p, blocksPerRow, xs, x0, lanes);
+            case Q4_0 -> Block32BatchKernels.dotQ4_0x2(data, p, blocksPerRow, xs, x0, lanes);
             default -> throw new IllegalStateException(type + " has no register batch kernel");
         }
     }
@@ -186,12 +181,6 @@ public final class WeightMatrix {
     private void checkRow(int row) {
         if (row < 0 || row >= rows) {
             throw new IndexOutOfBoundsException("row " + row + " out of [0, " + rows + ") in " + name);
-        }
-    }
-
-    private void checkX(float[] x, int xOff) {
-        if (xOff < 0 || xOff > x.length - cols) {
-            throw new IndexOutOfBoundsException("x[" + xOff + " .. +" + cols + ") out of " + x.length + " in " + name);
         }
     }
 
