@@ -29,7 +29,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 /**
  * One thread, every row of a Q4_0 matrix dotted with x, in two formulations (docs/PERFORMANCE.md, "Why decode
  * cannot reach llama.cpp on JDK 25"). {@code f32} is the production dot ({@link WeightMatrix#dot}: nibbles widened
- * to ints, converted to floats, FMA with F32 activations). {@code intLane} is the cheapest integer formulation the
+ * to ints, each weight formed as the float d·(n − 8), FMA with F32 activations). {@code intLane} is the cheapest integer formulation the
  * JDK 25 Vector API allows, with x quantized per 32-block to int8 as llama.cpp does (kept widened as shorts): per
  * block it zero-extends the 16 nibble bytes to 16 shorts, masks and shifts, makes two 16-bit products, adds them,
  * widens the 16 sums to ints, converts them to floats and applies the block's combined scale with one FMA; the −8
