@@ -34,7 +34,7 @@ final class Block32Kernels {
      * so each chain takes one FMA per block at 512 bits (two at 256). The same weights can then be shared by several
      * activation vectors with one FMA each ({@link Block32BatchKernels#dotQ8_0x4}, the same operations in the same
      * order per vector), which is what makes the batched decode of issue 18 cheaper than N single ones.
-     * {@link ScalarBlock32Dots} in the tests is the scalar twin, lane by lane.
+     * {@code ScalarBlock32Dots} in the tests is the scalar twin, lane by lane.
      *
      * <p>History: the kernel before issue 18 summed q·x per block and applied d once per block (one multiply fewer
      * per piece); the same instruction count per block, but its per-vector work could not be shared.
@@ -139,7 +139,7 @@ final class Block32Kernels {
      * vpermd per 16 weights, in place of a conversion and an FMA); at 256 bits each is n·d + (−8d), one FMA after
      * the conversion. Both give the same exact value. The weights can be shared by several activation vectors with
      * one FMA each ({@link Block32BatchKernels#dotQ4_0x4}, the same additions in the same order per vector: batch
-     * invariance, issue 18). {@link ScalarBlock32Dots} in the tests is the scalar twin, lane by lane.
+     * invariance, issue 18). {@code ScalarBlock32Dots} in the tests is the scalar twin, lane by lane.
      *
      * <p>History: before issue 18 the −8 left the loop through per-block sums of x (d·Σ n·x − 8·d·Σ x) and d was
      * applied once per block; that form could not share its per-vector work between vectors.
