@@ -52,11 +52,11 @@ public final class MatVec {
      * ys[i][yOff + r] = row r · xs[i][xOff..xOff+cols) for i &lt; n and every row r: n independent activation
      * vectors (n sequences decoding together) against one matrix, one parallel dispatch split over rows. Q8_0 and
      * Q4_0 rows (at 256 and 512 bits) meet up to four vectors at once in registers ({@link WeightMatrix#dot4}: each
-     * block unpacked once, one FMA per vector and piece); other rows are decoded once ({@link WeightMatrix#decodeRow})
-     * and then multiplied with each vector in turn. Each ys[i][yOff + r] has exactly the bits {@link #matVec} gives for xs[i] alone, whatever n and the
-     * other vectors (batch invariance, issue 18). n = 1 is {@link #matVec}. The xs must not be written and the ys
-     * ranges must not overlap the xs or each other. Allocates nothing once the calling thread has seen n vectors
-     * (and each pool thread a row this wide).
+     * block unpacked once, one FMA per vector and piece); other rows are decoded once
+     * ({@link WeightMatrix#decodeRow}) and then multiplied with each vector in turn. Each ys[i][yOff + r] has exactly
+     * the bits {@link #matVec} gives for xs[i] alone, whatever n and the other vectors (batch invariance, issue 18).
+     * n = 1 is {@link #matVec}. The xs must not be written and the ys ranges must not overlap the xs or each other.
+     * Allocates nothing once the calling thread has seen n vectors this wide (and each pool thread a row this wide).
      */
     public static void matVecBatch(WeightMatrix w, float[][] xs, int xOff, int n, float[][] ys, int yOff, Parallel pool) {
         int rows = w.rows(), cols = w.cols();
@@ -113,7 +113,10 @@ public final class MatVec {
             groupBytes = 16 * cols; // four vectors of cols floats
             for (int i = 0; i < n; i += 4) {
                 int have = Math.min(4, n - i);
-                Block32BatchKernels.interleave(xs, i, have, have == 2 ? 2 : 4, xOff, cols, interleaved, (long) (i / 4) * groupBytes);
+                if (have > 1) { // one left over runs the single dot on its own array
+                    long base = (long) (i / 4) * groupBytes;
+                    Block32BatchKernels.interleave(xs, i, have, have == 2 ? 2 : 4, xOff, cols, interleaved, base);
+                }
             }
         }
 
