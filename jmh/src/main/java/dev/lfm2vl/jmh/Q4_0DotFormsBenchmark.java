@@ -29,7 +29,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 /**
  * One thread, every row of a Q4_0 matrix dotted with x, in two formulations (docs/PERFORMANCE.md, "Why decode
  * cannot reach llama.cpp on JDK 25"). {@code f32} is the production dot ({@link WeightMatrix#dot}: nibbles widened
- * to ints, converted to floats, FMA with F32 activations). {@code intLane} is the cheapest integer formulation the
+ * to ints, each weight formed as the float d·(n − 8), FMA with F32 activations). {@code intLane} is the cheapest integer formulation the
  * JDK 25 Vector API allows, with x quantized per 32-block to int8 as llama.cpp does (kept widened as shorts): per
  * block it zero-extends the 16 nibble bytes to 16 shorts, masks and shifts, makes two 16-bit products, adds them,
  * widens the 16 sums to ints, converts them to floats and applies the block's combined scale with one FMA; the −8
@@ -58,7 +58,7 @@ public class Q4_0DotFormsBenchmark {
     private MemorySegment data;
     private WeightMatrix w;
     private int rows, cols;
-    private float[] x, xBlockSums, y;
+    private float[] x, y;
     /** x quantized per 32-block (llama.cpp's Q8_0 of the activations): values, scales, Σ of the values. */
     private short[] xq;
     private float[] xScale, xqSum;
@@ -76,7 +76,6 @@ public class Q4_0DotFormsBenchmark {
         data = RandomWeights.fill(arena, GgmlType.Q4_0, rows, cols, 42);
         w = WeightMatrix.of(GgmlType.Q4_0, data, rows, cols);
         x = RandomWeights.vector(cols, 7);
-        xBlockSums = WeightMatrix.blockSums(x, 0, cols, new float[0]);
         y = new float[rows];
         int nb = cols / 32;
         xq = new short[cols];
@@ -106,7 +105,7 @@ public class Q4_0DotFormsBenchmark {
     @Benchmark
     public float[] f32() {
         for (int r = 0; r < rows; r++) {
-            y[r] = w.dot(r, x, 0, xBlockSums);
+            y[r] = w.dot(r, x, 0);
         }
         return y;
     }

@@ -29,44 +29,33 @@ final class Block32Kernels {
 
     // ---- Q8_0: [d f16][qs int8 x32], 34 bytes ----
     /**
-     * Two partial sums per block started from a product (not from the previous block's sum), so the only
-     * chain across blocks is one FMA per block: the former single chain of four FMAs per block bounded a core
-     * to ~16 cycles per block whatever the bandwidth.
+     * Each weight is formed as the float d·q (exact: an 8-bit integer times an F16 scale needs at most 19 significant
+     * bits) and FMA'd with x into one of two accumulators: the BN-element pieces of a block alternate between them,
+     * so each chain takes one FMA per block at 512 bits (two at 256). The same weights can then be shared by several
+     * activation vectors with one FMA each ({@link Block32BatchKernels#dotQ8_0x4}, the same operations in the same
+     * order per vector), which is what makes the batched decode of issue 18 cheaper than N single ones.
+     * {@code ScalarBlock32Dots} in the tests is the scalar twin, lane by lane.
      *
-     * <p>Two blocks per trip (two accumulators) ran 1.13-1.18x faster on one core over an Arena segment, but over
-     * a mapped GGUF the same body passed C2's NodeCountInliningCutoff at its final {@code Vec.sum}, which then
-     * took a boxed vector: 745 KB allocated per decoded token (DecodeAllocationTest). Not kept: too close to the
-     * node budget to be safe.
+     * <p>History: the kernel before issue 18 summed q·x per block and applied d once per block (one multiply fewer
+     * per piece); the same instruction count per block, but its per-vector work could not be shared.
      */
     static float dotQ8_0(MemorySegment s, long row, int nb, float[] x, int xOff) {
         if (PARTS > 1) { // folded at parse time: one of the two bodies is compiled
             return dotQ8_0Narrow(s, row, nb, x, xOff);
         }
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < nb; b++) {
             long p = row + 34L * b;
             int xo = xOff + 32 * b;
-            ByteVector q0 = Vec.bytes(s, p + 2);
-            ByteVector q1 = Vec.bytes(s, p + 2 + BN);
-            FloatVector s0 = Vec.part(q0, 0).mul(QuantMath.xv(x, xo, 0));
-            FloatVector s1 = Vec.part(q1, 0).mul(QuantMath.xv(x, xo + BN, 0));
-            if (PARTS > 1) {
-                s0 = Vec.part(q0, 1).fma(QuantMath.xv(x, xo, 1), s0);
-                s1 = Vec.part(q1, 1).fma(QuantMath.xv(x, xo + BN, 1), s1);
+            FloatVector d = FloatVector.broadcast(F, Vec.f16(s, p));
+            for (int j = 0; j < 32; j += 2 * BN) { // one trip at 512 bits, two at 256
+                FloatVector w0 = Vec.part(Vec.bytes(s, p + 2 + j), 0).mul(d);
+                FloatVector w1 = Vec.part(Vec.bytes(s, p + 2 + j + BN), 0).mul(d);
+                a0 = w0.fma(QuantMath.xv(x, xo + j, 0), a0);
+                a1 = w1.fma(QuantMath.xv(x, xo + j + BN, 0), a1);
             }
-            if (BN < 16) { // BN = 8: bytes 16..31 still to do
-                ByteVector q2 = Vec.bytes(s, p + 18);
-                ByteVector q3 = Vec.bytes(s, p + 26);
-                s0 = Vec.part(q2, 0).fma(QuantMath.xv(x, xo + 16, 0), s0);
-                s1 = Vec.part(q3, 0).fma(QuantMath.xv(x, xo + 24, 0), s1);
-                if (PARTS > 1) {
-                    s0 = Vec.part(q2, 1).fma(QuantMath.xv(x, xo + 16, 1), s0);
-                    s1 = Vec.part(q3, 1).fma(QuantMath.xv(x, xo + 24, 1), s1);
-                }
-            }
-            acc = s0.add(s1).fma(FloatVector.broadcast(F, Vec.f16(s, p)), acc);
         }
-        return Vec.sum(acc);
+        return Vec.sum(a0.add(a1));
     }
 
     /**
@@ -94,7 +83,7 @@ final class Block32Kernels {
         return Vec.sum(acc);
     }
 
-    /** Row of Q8_0 as its quants (floats) and block scales, for {@link #dotDecodedQ8_0} (see DecodedRow). */
+    /** Row of Q8_0 as its quants (floats) and block scales, for {@link #dotDecodedQ8_0Narrow} (see DecodedRow). */
     static void decodeQ8_0(MemorySegment s, long row, int nb, float[] v, float[] ds) {
         for (int b = 0; b < nb; b++) {
             long p = row + 34L * b;
@@ -106,30 +95,10 @@ final class Block32Kernels {
     }
 
     /**
-     * {@link #dotQ8_0} over a row {@link #decodeQ8_0} made: the same operations in the same order on the same
-     * values, so the same bits (MatVec.matVecBatch; batch invariance, issue 18).
+     * {@link #dotQ8_0Narrow} over a row {@link #decodeQ8_0} made: the same operations in the same order on the same
+     * values, so the same bits (MatVec.matVecBatch at 128 bits; batch invariance, issue 18).
      */
-    static float dotDecodedQ8_0(float[] v, float[] ds, int nb, float[] x, int xOff) {
-        if (PARTS > 1) {
-            return dotDecodedQ8_0Narrow(v, ds, nb, x, xOff);
-        }
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < nb; b++) {
-            int o = 32 * b;
-            int xo = xOff + o;
-            FloatVector s0 = FloatVector.fromArray(F, v, o).mul(QuantMath.xv(x, xo, 0));
-            FloatVector s1 = FloatVector.fromArray(F, v, o + BN).mul(QuantMath.xv(x, xo + BN, 0));
-            if (BN < 16) {
-                s0 = FloatVector.fromArray(F, v, o + 16).fma(QuantMath.xv(x, xo + 16, 0), s0);
-                s1 = FloatVector.fromArray(F, v, o + 24).fma(QuantMath.xv(x, xo + 24, 0), s1);
-            }
-            acc = s0.add(s1).fma(FloatVector.broadcast(F, ds[b]), acc);
-        }
-        return Vec.sum(acc);
-    }
-
-    /** {@link #dotQ8_0Narrow} over a decoded row. */
-    private static float dotDecodedQ8_0Narrow(float[] v, float[] ds, int nb, float[] x, int xOff) {
+    static float dotDecodedQ8_0Narrow(float[] v, float[] ds, int nb, float[] x, int xOff) {
         FloatVector acc = FloatVector.zero(F), zero = acc;
         for (int b = 0; b < nb; b++) {
             int o = 32 * b;
@@ -158,35 +127,50 @@ final class Block32Kernels {
     }
 
     // ---- Q4_0: [d f16][qs u8 x16], 18 bytes; x = d*(nibble-8) ----
+    /** n − 8 for each nibble value n: the 16 weights of a Q4_0 block are this times d (512 bits: one vector). */
+    static final float[] NIBBLE_MINUS_8 = {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7};
+
     /**
      * Nibbles are split in int lanes (vpmovzxbd, then a mask for the low and a shift for the high nibble, all
      * native on AVX2 and NEON) instead of byte lanes (x86 has no byte shift: C2 emulates it with widen/shift/pack).
-     * The −8 of each weight stays out of the vector loop: d·Σ(q − 8)·x = d·Σ q·x − 8·d·Σ x, with Σ x per block made
-     * once per mat-vec ({@link WeightMatrix#blockSums}). 9 vector operations per block instead of 13: 1.11-1.14x on
-     * one core (docs/PERFORMANCE.md). The block's products start fresh; only acc chains across blocks (see dotQ8_0).
+     * Each weight is formed as the float d·(n − 8), exact (a 4-bit integer times an F16 scale), and FMA'd with x: low
+     * nibbles (elements 0..15) into one accumulator, high nibbles (16..31) into the other. At 512 bits the weights are
+     * looked up: the block's 16 possible weights (n − 8)·d are one vector, and each nibble selects its lane (one
+     * vpermd per 16 weights, in place of a conversion and an FMA); at 256 bits each is n·d + (−8d), one FMA after
+     * the conversion. Both give the same exact value. The weights can be shared by several activation vectors with
+     * one FMA each ({@link Block32BatchKernels#dotQ4_0x4}, the same additions in the same order per vector: batch
+     * invariance, issue 18). {@code ScalarBlock32Dots} in the tests is the scalar twin, lane by lane.
+     *
+     * <p>History: before issue 18 the −8 left the loop through per-block sums of x (d·Σ n·x − 8·d·Σ x) and d was
+     * applied once per block; that form could not share its per-vector work between vectors.
      */
-    static float dotQ4_0(MemorySegment s, long row, int nb, float[] x, int xOff, float[] xBlockSums) {
+    static float dotQ4_0(MemorySegment s, long row, int nb, float[] x, int xOff) {
         if (PARTS > 1) { // folded at parse time: one of the two bodies is compiled
             return dotQ4_0Narrow(s, row, nb, x, xOff);
         }
-        FloatVector acc = FloatVector.zero(F);
-        float offsets = 0; // Σ_b d_b · Σ x over block b: the −8 of every weight, applied once per row
+        FloatVector nibbleMinus8 = FloatVector.fromArray(F, NIBBLE_MINUS_8, 0); // L = 16 only (no other width reads it)
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < nb; b++) {
             long p = row + 18L * b;
             int xo = xOff + 32 * b;
             float d = Vec.f16(s, p);
-            IntVector w = Vec.uipart(Vec.bytes(s, p + 2));
-            FloatVector t = QuantMath.lo4u(w).mul(QuantMath.xv(x, xo, 0));
-            t = QuantMath.hi4u(w).fma(QuantMath.xv(x, xo + 16, 0), t);
-            if (BN < 16) { // BN = 8: bytes 8..15 (elements 8..15 and 24..31) still to do
-                w = Vec.uipart(Vec.bytes(s, p + 10));
-                t = QuantMath.lo4u(w).fma(QuantMath.xv(x, xo + 8, 0), t);
-                t = QuantMath.hi4u(w).fma(QuantMath.xv(x, xo + 24, 0), t);
+            for (int k = 0; k < 16; k += BN) { // one trip at 512 bits; at 256 bytes 0..7, then 8..15
+                IntVector q = Vec.uipart(Vec.bytes(s, p + 2 + k));
+                FloatVector lo, hi;
+                if (L == 16) {
+                    IntVector w = nibbleMinus8.mul(d).reinterpretAsInts();
+                    lo = q.and(0x0F).selectFrom(w).reinterpretAsFloats();
+                    hi = q.lanewise(VectorOperators.LSHR, 4).selectFrom(w).reinterpretAsFloats();
+                } else {
+                    FloatVector dv = FloatVector.broadcast(F, d), m8d = FloatVector.broadcast(F, -8 * d);
+                    lo = QuantMath.lo4u(q).fma(dv, m8d);
+                    hi = QuantMath.hi4u(q).fma(dv, m8d);
+                }
+                a0 = lo.fma(QuantMath.xv(x, xo + k, 0), a0);
+                a1 = hi.fma(QuantMath.xv(x, xo + 16 + k, 0), a1);
             }
-            acc = t.fma(FloatVector.broadcast(F, d), acc);
-            offsets += d * xBlockSums[b];
         }
-        return Vec.sum(acc) - 8 * offsets;
+        return Vec.sum(a0.add(a1));
     }
 
     /** Lane i shifts byte i of a little-endian word to bit 0: its low nibble (LO), its high nibble (HI). */
@@ -220,63 +204,31 @@ final class Block32Kernels {
         return Vec.sum(acc);
     }
 
-    /**
-     * Row of Q4_0 as its nibbles (floats) and block scales, for {@link #dotDecodedQ4_0}: unsigned nibbles where
-     * {@link #dotQ4_0} keeps the −8 out of the loop, nibble − 8 where {@link #dotQ4_0Narrow} (128 bits) does not.
-     */
+    /** Row of Q4_0 as its nibbles − 8 (floats) and block scales, for {@link #dotDecodedQ4_0Narrow} (128 bits). */
     static void decodeQ4_0(MemorySegment s, long row, int nb, float[] v, float[] ds) {
         for (int b = 0; b < nb; b++) {
             long p = row + 18L * b;
             int o = 32 * b;
             ds[b] = Vec.f16(s, p);
-            if (PARTS > 1) {
-                for (int k = 0; k < 16; k += BN) {
-                    ByteVector q = Vec.bytes(s, p + 2 + k);
-                    IntVector w = Vec.ipart(q, 0);
-                    QuantMath.lo4(w).intoArray(v, o + k);
-                    QuantMath.hi4(w).intoArray(v, o + 16 + k);
+            for (int k = 0; k < 16; k += BN) {
+                ByteVector q = Vec.bytes(s, p + 2 + k);
+                IntVector w = Vec.ipart(q, 0);
+                QuantMath.lo4(w).intoArray(v, o + k);
+                QuantMath.hi4(w).intoArray(v, o + 16 + k);
+                if (PARTS > 1) {
                     w = Vec.ipart(q, 1);
                     QuantMath.lo4(w).intoArray(v, o + k + L);
                     QuantMath.hi4(w).intoArray(v, o + 16 + k + L);
                 }
-                continue;
-            }
-            IntVector w = Vec.uipart(Vec.bytes(s, p + 2));
-            QuantMath.lo4u(w).intoArray(v, o);
-            QuantMath.hi4u(w).intoArray(v, o + 16);
-            if (BN < 16) {
-                w = Vec.uipart(Vec.bytes(s, p + 10));
-                QuantMath.lo4u(w).intoArray(v, o + 8);
-                QuantMath.hi4u(w).intoArray(v, o + 24);
             }
         }
     }
 
-    /** {@link #dotQ4_0} over a row {@link #decodeQ4_0} made: the same operations in the same order (issue 18). */
-    static float dotDecodedQ4_0(float[] v, float[] ds, int nb, float[] x, int xOff, float[] xBlockSums) {
-        if (PARTS > 1) {
-            return dotDecodedQ4_0Narrow(v, ds, nb, x, xOff);
-        }
-        FloatVector acc = FloatVector.zero(F);
-        float offsets = 0;
-        for (int b = 0; b < nb; b++) {
-            int o = 32 * b;
-            int xo = xOff + o;
-            float d = ds[b];
-            FloatVector t = FloatVector.fromArray(F, v, o).mul(QuantMath.xv(x, xo, 0));
-            t = FloatVector.fromArray(F, v, o + 16).fma(QuantMath.xv(x, xo + 16, 0), t);
-            if (BN < 16) {
-                t = FloatVector.fromArray(F, v, o + 8).fma(QuantMath.xv(x, xo + 8, 0), t);
-                t = FloatVector.fromArray(F, v, o + 24).fma(QuantMath.xv(x, xo + 24, 0), t);
-            }
-            acc = t.fma(FloatVector.broadcast(F, d), acc);
-            offsets += d * xBlockSums[b];
-        }
-        return Vec.sum(acc) - 8 * offsets;
-    }
-
-    /** {@link #dotQ4_0Narrow} over a decoded row. */
-    private static float dotDecodedQ4_0Narrow(float[] v, float[] ds, int nb, float[] x, int xOff) {
+    /**
+     * {@link #dotQ4_0Narrow} over a row {@link #decodeQ4_0} made: the same operations in the same order (MatVec.matVecBatch
+     * at 128 bits; issue 18).
+     */
+    static float dotDecodedQ4_0Narrow(float[] v, float[] ds, int nb, float[] x, int xOff) {
         FloatVector acc = FloatVector.zero(F), zero = acc;
         for (int b = 0; b < nb; b++) {
             int o = 32 * b;

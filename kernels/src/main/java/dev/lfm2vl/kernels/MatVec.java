@@ -1,5 +1,7 @@
 package dev.lfm2vl.kernels;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
@@ -23,20 +25,16 @@ public final class MatVec {
         int rows = w.rows();
         Objects.checkFromIndexSize(xOff, w.cols(), x.length);
         Objects.checkFromIndexSize(yOff, rows, y.length);
-        RowsTask t = TASK.get();
-        float[] sums = null;
-        if (w.usesBlockSums()) {
-            sums = t.sums = WeightMatrix.blockSums(x, xOff, w.cols(), t.sums);
-        }
         if (pool.threads() == 1 || (long) rows * w.cols() < SEQUENTIAL_WEIGHTS) {
             for (int r = 0; r < rows; r++) {
-                y[yOff + r] = w.dot(r, x, xOff, sums);
+                y[yOff + r] = w.dot(r, x, xOff);
             }
             return;
         }
         // ~8 chunks per thread so a thread slowed by a neighbour does not stall the barrier
         int chunk = Math.max(8, (rows + pool.threads() * 8 - 1) / (pool.threads() * 8));
-        t.set(w, x, xOff, sums, y, yOff, chunk);
+        RowsTask t = TASK.get();
+        t.set(w, x, xOff, y, yOff, chunk);
         try {
             pool.run((rows + chunk - 1) / chunk, t);
         } finally {
@@ -47,15 +45,18 @@ public final class MatVec {
     private static final ThreadLocal<BatchTask> BATCH_TASK = ThreadLocal.withInitial(BatchTask::new);
     /** Per thread (caller and pool workers): the row being multiplied, decoded once for all vectors. */
     private static final ThreadLocal<DecodedRow> DECODED = ThreadLocal.withInitial(DecodedRow::new);
+    /** Per thread (caller and pool workers): the lane sums of up to four vectors from {@link WeightMatrix#dot4}. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[4 * Vec.L]);
 
     /**
      * ys[i][yOff + r] = row r · xs[i][xOff..xOff+cols) for i &lt; n and every row r: n independent activation
-     * vectors (n sequences decoding together) against one matrix, each weight row decoded once for all n
-     * ({@link WeightMatrix#decodeRow}) and then multiplied with each vector in turn, one parallel dispatch split over
-     * rows. Each ys[i][yOff + r] has exactly the bits {@link #matVec} gives for xs[i] alone, whatever n and the
-     * other vectors (batch invariance, issue 18). n = 1 is {@link #matVec}. The xs must not be written and the ys
-     * ranges must not overlap the xs or each other. Allocates nothing once the calling thread has seen n vectors
-     * (and each pool thread a row this wide).
+     * vectors (n sequences decoding together) against one matrix, one parallel dispatch split over rows. Q8_0 and
+     * Q4_0 rows (at 256 and 512 bits) meet up to four vectors at once in registers ({@link WeightMatrix#dot4}: each
+     * block unpacked once, one FMA per vector and piece); other rows are decoded once
+     * ({@link WeightMatrix#decodeRow}) and then multiplied with each vector in turn. Each ys[i][yOff + r] has exactly
+     * the bits {@link #matVec} gives for xs[i] alone, whatever n and the other vectors (batch invariance, issue 18).
+     * n = 1 is {@link #matVec}. The xs must not be written and the ys ranges must not overlap the xs or each other.
+     * Allocates nothing once the calling thread has seen n vectors this wide (and each pool thread a row this wide).
      */
     public static void matVecBatch(WeightMatrix w, float[][] xs, int xOff, int n, float[][] ys, int yOff, Parallel pool) {
         int rows = w.rows(), cols = w.cols();
@@ -71,16 +72,12 @@ public final class MatVec {
             return;
         }
         BatchTask t = BATCH_TASK.get();
-        float[][] sums = null;
-        if (w.usesBlockSums()) {
-            sums = t.sums(n);
-            for (int i = 0; i < n; i++) {
-                sums[i] = WeightMatrix.blockSums(xs[i], xOff, cols, sums[i]);
-            }
+        if (w.dotsInRegisters()) {
+            t.interleave(xs, xOff, n, cols);
         }
         boolean alone = pool.threads() == 1 || (long) rows * cols < SEQUENTIAL_WEIGHTS;
         int chunk = alone ? rows : Math.max(8, (rows + pool.threads() * 8 - 1) / (pool.threads() * 8));
-        t.set(w, xs, xOff, n, sums, ys, yOff, chunk);
+        t.set(w, xs, xOff, n, ys, yOff, chunk);
         try {
             if (alone) {
                 t.run(0);
@@ -92,31 +89,42 @@ public final class MatVec {
         }
     }
 
-    /** Rows [index·chunk, ..) of a {@link #matVecBatch}: decode a row, then one decoded dot per vector. */
+    /**
+     * Rows [index·chunk, ..) of a {@link #matVecBatch}: per row, the vectors four at a time through
+     * {@link WeightMatrix#dot4} (three left: the fourth slot's sum unused), then two ({@link WeightMatrix#dot2}) or
+     * one ({@link WeightMatrix#dot}); or, for the other types, one decode and one decoded dot per vector.
+     */
     private static final class BatchTask implements Parallel.Task {
-        /** The caller thread's block sums, one array per vector (grown, never shrunk). */
-        private float[][] keptSums = new float[0][];
+        /**
+         * The caller's vectors for {@link WeightMatrix#dot4}/{@link WeightMatrix#dot2}, interleaved in groups of four
+         * (the last group of two when two are left) in 64-byte aligned memory (Block32BatchKernels); grown, never shrunk.
+         */
+        private MemorySegment interleaved = MemorySegment.NULL;
+        private int groupBytes;
         private WeightMatrix w;
-        private float[][] xs, ys, xBlockSums;
+        private float[][] xs, ys;
         private int xOff, n, yOff, chunk;
 
-        float[][] sums(int n) {
-            if (keptSums.length < n) {
-                float[][] grown = java.util.Arrays.copyOf(keptSums, n);
-                for (int i = keptSums.length; i < n; i++) {
-                    grown[i] = new float[0];
-                }
-                keptSums = grown;
+        void interleave(float[][] xs, int xOff, int n, int cols) {
+            long need = 4L * cols * 4 * ((n + 3) / 4);
+            if (interleaved.byteSize() < need) {
+                interleaved = Arena.ofAuto().allocate(need, 64);
             }
-            return keptSums;
+            groupBytes = 16 * cols; // four vectors of cols floats
+            for (int i = 0; i < n; i += 4) {
+                int have = Math.min(4, n - i);
+                if (have > 1) { // one left over runs the single dot on its own array
+                    long base = (long) (i / 4) * groupBytes;
+                    Block32BatchKernels.interleave(xs, i, have, have == 2 ? 2 : 4, xOff, cols, interleaved, base);
+                }
+            }
         }
 
-        void set(WeightMatrix w, float[][] xs, int xOff, int n, float[][] xBlockSums, float[][] ys, int yOff, int chunk) {
+        void set(WeightMatrix w, float[][] xs, int xOff, int n, float[][] ys, int yOff, int chunk) {
             this.w = w;
             this.xs = xs;
             this.xOff = xOff;
             this.n = n;
-            this.xBlockSums = xBlockSums;
             this.ys = ys;
             this.yOff = yOff;
             this.chunk = chunk;
@@ -124,20 +132,53 @@ public final class MatVec {
 
         void clear() {
             w = null;
-            xs = ys = xBlockSums = null;
+            xs = ys = null;
         }
 
         @Override
         public void run(int index) {
             WeightMatrix w = this.w;
-            float[][] xs = this.xs, ys = this.ys, sums = this.xBlockSums;
+            int start = index * chunk, end = Math.min(w.rows(), (index + 1) * chunk);
+            if (w.dotsInRegisters()) {
+                inRegisters(w, start, end);
+            } else {
+                decoded(w, start, end);
+            }
+        }
+
+        private void inRegisters(WeightMatrix w, int start, int end) {
+            float[][] xs = this.xs, ys = this.ys;
+            MemorySegment x = interleaved;
+            int xOff = this.xOff, yOff = this.yOff, n = this.n, groupBytes = this.groupBytes;
+            float[] lanes = LANES.get();
+            for (int r = start; r < end; r++) {
+                for (int i = 0; i < n; i += 4) {
+                    int have = Math.min(4, n - i);
+                    long x0 = (long) (i / 4) * groupBytes;
+                    if (have == 1) {
+                        ys[i][yOff + r] = w.dot(r, xs[i], xOff);
+                        continue;
+                    }
+                    if (have == 2) {
+                        w.dot2(r, x, x0, lanes);
+                    } else {
+                        w.dot4(r, x, x0, lanes); // three left: the fourth slot's sum is not read
+                    }
+                    for (int k = 0; k < have; k++) {
+                        ys[i + k][yOff + r] = Vec.sum(lanes, k * Vec.L);
+                    }
+                }
+            }
+        }
+
+        private void decoded(WeightMatrix w, int start, int end) {
+            float[][] xs = this.xs, ys = this.ys;
             int xOff = this.xOff, yOff = this.yOff, n = this.n;
             DecodedRow decoded = DECODED.get();
-            int end = Math.min(w.rows(), (index + 1) * chunk);
-            for (int r = index * chunk; r < end; r++) {
+            for (int r = start; r < end; r++) {
                 w.decodeRow(r, decoded);
                 for (int i = 0; i < n; i++) {
-                    ys[i][yOff + r] = w.dotDecoded(r, decoded, xs[i], xOff, sums == null ? null : sums[i]);
+                    ys[i][yOff + r] = w.dotDecoded(r, decoded, xs[i], xOff);
                 }
             }
         }
@@ -145,17 +186,14 @@ public final class MatVec {
 
     /** Rows [index·chunk, min(rows, (index+1)·chunk)). Fields are published to the workers by Parallel.run. */
     private static final class RowsTask implements Parallel.Task {
-        /** The caller thread's block sums of x (see {@link WeightMatrix#usesBlockSums}), grown, never shrunk. */
-        float[] sums = new float[0];
         private WeightMatrix w;
-        private float[] x, y, xBlockSums;
+        private float[] x, y;
         private int xOff, yOff, chunk;
 
-        void set(WeightMatrix w, float[] x, int xOff, float[] xBlockSums, float[] y, int yOff, int chunk) {
+        void set(WeightMatrix w, float[] x, int xOff, float[] y, int yOff, int chunk) {
             this.w = w;
             this.x = x;
             this.xOff = xOff;
-            this.xBlockSums = xBlockSums;
             this.y = y;
             this.yOff = yOff;
             this.chunk = chunk;
@@ -163,17 +201,17 @@ public final class MatVec {
 
         void clear() {
             w = null;
-            x = y = xBlockSums = null;
+            x = y = null;
         }
 
         @Override
         public void run(int index) {
             WeightMatrix w = this.w;
-            float[] x = this.x, y = this.y, sums = this.xBlockSums;
+            float[] x = this.x, y = this.y;
             int xOff = this.xOff, yOff = this.yOff;
             int end = Math.min(w.rows(), (index + 1) * chunk);
             for (int r = index * chunk; r < end; r++) {
-                y[yOff + r] = w.dot(r, x, xOff, sums);
+                y[yOff + r] = w.dot(r, x, xOff);
             }
         }
     }

@@ -47,6 +47,22 @@ final class Vec {
         return s;
     }
 
+    /**
+     * {@link #sum(FloatVector)} of the L lanes a[off .. off+L) that a kernel wrote out with intoArray: the same
+     * additions in the same order, so the same bits (Block32BatchKernels).
+     */
+    static float sum(float[] a, int off) {
+        float s = (a[off] + a[off + 1]) + (a[off + 2] + a[off + 3]);
+        if (L >= 8) {
+            s += (a[off + 4] + a[off + 5]) + (a[off + 6] + a[off + 7]);
+        }
+        if (L >= 16) {
+            s += ((a[off + 8] + a[off + 9]) + (a[off + 10] + a[off + 11]))
+                    + ((a[off + 12] + a[off + 13]) + (a[off + 14] + a[off + 15]));
+        }
+        return s;
+    }
+
     // e^x from exact operations only (Cephes expf; see exp below): the constants, shared with the decode loops that
     // write exp out (Softmax.expShiftAndSum, Activations.silu/swiglu) so that C2 never has to inline a vector helper there
     static final float EXP_LOW = -87.33654f;   // below: e^x is under the smallest normal float (gives 0)

@@ -110,53 +110,7 @@ public final class WeightMatrix {
     }
 
     /**
-     * Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only. Makes the block sums of x itself when the
-     * type uses them: a mat-vec calls {@link #dot(int, float[], int, float[])} with sums made once for all rows.
-     */
-    public float dot(int row, float[] x, int xOff) {
-        if (!usesBlockSums()) {
-            return dot(row, x, xOff, null);
-        }
-        float[] kept = BLOCK_SUMS.get();
-        float[] sums = blockSums(x, xOff, cols, kept);
-        if (sums != kept) {
-            BLOCK_SUMS.set(sums);
-        }
-        return dot(row, x, xOff, sums);
-    }
-
-    /** Per calling thread: the block sums {@link #dot(int, float[], int)} makes for itself (grown, never shrunk). */
-    private static final ThreadLocal<float[]> BLOCK_SUMS = ThreadLocal.withInitial(() -> new float[0]);
-
-    /**
-     * Whether {@link #dot(int, float[], int, float[])} reads the sums of x over each 32-column block. Q4_0 does: a
-     * weight is d·(q − 8), and Σ d·(q − 8)·x = d·Σ q·x − 8·d·Σ x, so the −8 leaves the vector loop for one scalar term
-     * per block (docs/PERFORMANCE.md, issue 16).
-     */
-    public boolean usesBlockSums() {
-        return type == GgmlType.Q4_0;
-    }
-
-    /**
-     * s[b] = Σ x[xOff + 32b .. +32) for every 32-column block of a {@code cols}-wide row, into {@code reuse} when it is
-     * long enough, else into a new array; returns the array written (keep it for the next call).
-     */
-    public static float[] blockSums(float[] x, int xOff, int cols, float[] reuse) {
-        int nb = cols / 32;
-        float[] s = reuse.length >= nb ? reuse : new float[nb];
-        for (int b = 0; b < nb; b++) {
-            float t = 0;
-            for (int k = xOff + 32 * b, end = k + 32; k < end; k++) {
-                t += x[k];
-            }
-            s[b] = t;
-        }
-        return s;
-    }
-
-    /**
-     * {@link #dot(int, float[], int)} with the block sums of x already made by {@link #blockSums} (when
-     * {@link #usesBlockSums()}; otherwise they are not read and may be null): a mat-vec makes them once for all rows.
+     * Row {@code row} · x[xOff .. xOff+cols), vectorized; x is read-only.
      *
      * <p>JIT note (a precaution): the bytecode is kept above C2's FreqInlineSize (325 bytes) so callers never
      * inline this method and each kernel is compiled here, in a small unit. Vector API code expands to many
@@ -164,7 +118,7 @@ public final class WeightMatrix {
      * allocating Java code (measured 20-50x slower while tuning, see QuantMath). Re-check with
      * -XX:+PrintInlining before shrinking it.
      */
-    public float dot(int row, float[] x, int xOff, float[] xBlockSums) {
+    public float dot(int row, float[] x, int xOff) {
         if (row < 0 || row >= rows) {
             throw new IndexOutOfBoundsException("row " + row + " out of [0, " + rows + ") in " + name);
         }
@@ -178,7 +132,7 @@ public final class WeightMatrix {
             case F16 -> FloatKernels.dot(FloatKernels.F16, data, p, cols, x, xOff);
             case BF16 -> FloatKernels.dot(FloatKernels.BF16, data, p, cols, x, xOff);
             case Q8_0 -> Block32Kernels.dotQ8_0(data, p, nb, x, xOff);
-            case Q4_0 -> Block32Kernels.dotQ4_0(data, p, nb, x, xOff, xBlockSums);
+            case Q4_0 -> Block32Kernels.dotQ4_0(data, p, nb, x, xOff);
             case Q4_1 -> Block32Kernels.dotQ4_1(data, p, nb, x, xOff);
             case Q5_0 -> Block32Kernels.dotQ5_0(data, p, nb, x, xOff);
             case Q5_1 -> Block32Kernels.dotQ5_1(data, p, nb, x, xOff);
@@ -187,6 +141,47 @@ public final class WeightMatrix {
             case Q6_K -> KQuantKernels.dotQ6K(data, p, nb, x, xOff);
             default -> throw new AssertionError(type);
         };
+    }
+
+    /**
+     * Whether {@link #dot4}/{@link #dot2} serve this matrix: Q8_0 and Q4_0 at 256 and 512 bits, whose batch kernels
+     * keep a block's weights in registers for all vectors (Block32BatchKernels). Other types and 128 bits go through
+     * {@link #decodeRow} and {@link #dotDecoded}.
+     */
+    boolean dotsInRegisters() {
+        return Block32BatchKernels.AVAILABLE && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0);
+    }
+
+    /**
+     * Row {@code row} with the 4 vectors interleaved from byte {@code x0} of {@code xs} (Block32BatchKernels.interleave),
+     * for {@link #dotsInRegisters} matrices: vector i's L lane sums go to lanes[i·L ..) and {@code Vec.sum(lanes, i·L)}
+     * is then bit for bit {@link #dot} of that vector.
+     */
+    void dot4(int row, MemorySegment xs, long x0, float[] lanes) {
+        checkRow(row);
+        long p = rowBytes * row;
+        switch (type) {
+            case Q8_0 -> Block32BatchKernels.dotQ8_0x4(data, p, blocksPerRow, xs, x0, lanes);
+            case Q4_0 -> Block32BatchKernels.dotQ4_0x4(data, p, blocksPerRow, xs, x0, lanes);
+            default -> throw new IllegalStateException(type + " has no register batch kernel");
+        }
+    }
+
+    /** {@link #dot4} for a group of two vectors: lanes[0 .. 2L). */
+    void dot2(int row, MemorySegment xs, long x0, float[] lanes) {
+        checkRow(row);
+        long p = rowBytes * row;
+        switch (type) {
+            case Q8_0 -> Block32BatchKernels.dotQ8_0x2(data, p, blocksPerRow, xs, x0, lanes);
+            case Q4_0 -> Block32BatchKernels.dotQ4_0x2(data, p, blocksPerRow, xs, x0, lanes);
+            default -> throw new IllegalStateException(type + " has no register batch kernel");
+        }
+    }
+
+    private void checkRow(int row) {
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row " + row + " out of [0, " + rows + ") in " + name);
+        }
     }
 
     /**
@@ -254,7 +249,7 @@ public final class WeightMatrix {
      * bit what {@link #dot(int, float[], int, float[])} returns (each type's decoded dot repeats its kernel's
      * operations in the same order), so a sequence's numbers do not depend on the others in its batch.
      */
-    float dotDecoded(int row, DecodedRow decoded, float[] x, int xOff, float[] xBlockSums) {
+    float dotDecoded(int row, DecodedRow decoded, float[] x, int xOff) {
         if (xOff < 0 || xOff > x.length - cols) {
             throw new IndexOutOfBoundsException("x[" + xOff + " .. +" + cols + ") out of " + x.length + " in " + name);
         }
@@ -263,8 +258,8 @@ public final class WeightMatrix {
         return switch (type) {
             case F32 -> FloatKernels.dot(FloatKernels.F32, data, rowBytes * row, cols, x, xOff);
             case F16, BF16 -> FloatKernels.dotDecoded(v, cols, x, xOff);
-            case Q8_0 -> Block32Kernels.dotDecodedQ8_0(v, ds, nb, x, xOff);
-            case Q4_0 -> Block32Kernels.dotDecodedQ4_0(v, ds, nb, x, xOff, xBlockSums);
+            case Q8_0 -> Block32Kernels.dotDecodedQ8_0Narrow(v, ds, nb, x, xOff); // 128 bits: see dotsInRegisters
+            case Q4_0 -> Block32Kernels.dotDecodedQ4_0Narrow(v, ds, nb, x, xOff);
             case Q4_1, Q5_1 -> Block32Kernels.dotDecodedAffine(v, cols, 16, x, xOff);
             case Q5_0 -> Block32Kernels.dotDecodedQ5_0(v, ds, nb, x, xOff);
             case Q4_K, Q5_K -> Block32Kernels.dotDecodedAffine(v, cols, 32, x, xOff);
