@@ -27,9 +27,9 @@ record CaptionSettings(String model, String mmproj, int threads, int contextSize
                 maxImagePixels, projectorGelu, jsonSchema);
     }
 
-    /** The runtime's options for the loaded pair: the context size capped to the model's. */
-    static Lfm2Vl.Options apiOptions(ModelKey key, int modelContext) {
-        return Lfm2Vl.Options.defaults().withThreads(key.threads()).withContextSize(Math.min(key.contextSize(), modelContext))
+    /** The runtime's options for the loaded pair (Lfm2Vl itself caps the context size at the model's own length). */
+    static Lfm2Vl.Options apiOptions(ModelKey key) {
+        return Lfm2Vl.Options.defaults().withThreads(key.threads()).withContextSize(key.contextSize())
                 .withPreprocess(key.preprocess()).withImageTokens(key.minImageTokens(), key.maxImageTokens())
                 .withImageSplitting(key.imageSplitting()).withMaxImagePixels(key.maxImagePixels()).withJsonSchema(key.jsonSchema());
     }

@@ -50,7 +50,7 @@ final class ExecutorModels {
         try {
             text = Lfm2Model.load(model, pool);
             vision = VisionModel.load(mmproj, pool).withProjectorGelu(key.projectorGelu());
-            Lfm2Vl vlm = Lfm2Vl.of(text, vision, CaptionSettings.apiOptions(key, text.config().contextLength()));
+            Lfm2Vl vlm = Lfm2Vl.of(text, vision, CaptionSettings.apiOptions(key));
             return new Loaded(vlm, model.getFileName() + "@" + sha256Prefix(model));
         } catch (IOException | RuntimeException e) {
             if (vision != null) {
