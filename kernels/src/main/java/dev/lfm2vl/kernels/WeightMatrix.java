@@ -18,6 +18,8 @@ public final class WeightMatrix {
     private final int cols;
     private final long rowBytes;
     private final int blocksPerRow;
+    /** log2 of the block size (1, 32 or 256): MatMul calls {@link #dequantizeRange} per 8 blocks, where an idiv shows. */
+    private final int blockShift;
 
     private WeightMatrix(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         this.name = name;
@@ -27,6 +29,10 @@ public final class WeightMatrix {
         this.cols = cols;
         this.blocksPerRow = cols / type.blockSize;
         this.rowBytes = (long) blocksPerRow * type.bytesPerBlock;
+        this.blockShift = Integer.numberOfTrailingZeros(type.blockSize);
+        if (1 << blockShift != type.blockSize) {
+            throw new AssertionError(type + " block size " + type.blockSize + " is not a power of two");
+        }
     }
 
     /** The weight of a GGUF tensor: rows = product of dims 1.., cols = ne0. */
@@ -282,12 +288,11 @@ public final class WeightMatrix {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(col, n, cols);
         Objects.checkFromIndexSize(off, n, out.length);
-        int bs = type.blockSize;
-        if (col % bs != 0 || n % bs != 0) {
+        if (((col | n) & ((1 << blockShift) - 1)) != 0) {
             throw new IllegalArgumentException("range " + col + "+" + n + " not aligned to " + type + " blocks");
         }
-        long p = rowBytes * row + (long) (col / bs) * type.bytesPerBlock;
-        int nb = n / bs;
+        long p = rowBytes * row + (long) (col >> blockShift) * type.bytesPerBlock;
+        int nb = n >> blockShift;
         switch (type) {
             case F32 -> FloatKernels.dequant(FloatKernels.F32, data, rowBytes * row, col, n, out, off);
             case F16 -> FloatKernels.dequant(FloatKernels.F16, data, rowBytes * row, col, n, out, off);
