@@ -8,11 +8,11 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * Y = X·Wᵀ for a batch of tokens (prefill, vision tower): x is [tokens][cols], y is [tokens][rows], both
- * row-major. Each task owns a tile of {@link #MR} weight rows. For every {@link #KC}-column slice the tile's rows
- * are dequantized once (vectorized, row-major: 16 KiB, in L1) and reused by every token. The register kernel is
- * the outer-product form (kernel-techniques.md §4) with the token as the vector dimension: per column it loads
- * the activations of {@link #NT} tokens as 2 vectors (x is packed once per call, NT tokens interleaved per
- * column), broadcasts one weight of each of {@link #RG} rows straight from the dequantized rows, and issues
+ * row-major. Each task owns a tile of {@link #MR} weight rows. The tile's rows are dequantized once per
+ * {@link #KD} columns (vectorized, row-major) and reused by every token, one {@link #KC}-column slice (16 KiB, in L1)
+ * at a time. The register kernel is the outer-product form (kernel-techniques.md §4) with the token as the vector
+ * dimension: per column it loads the activations of {@link #NT} tokens as 2 vectors (x is packed once per call, NT
+ * tokens interleaved per column), broadcasts one weight of each of {@link #RG} rows straight from the dequantized rows, and issues
  * 2·RG independent FMAs. 8 accumulators + 2 activations + 1 broadcast fit the 16 AVX2 registers.
  *
  * <p>Why this orientation (the former kernel broadcast activations and loaded weight vectors): the weights then
@@ -46,16 +46,23 @@ public final class MatMul {
      * keep 8 independent chains: 8 accumulators + 1 activation + 1 broadcast fit AVX2's 16 registers.
      */
     static final int RG_NARROW = 8;
-    /** Columns per slice: a multiple of every block size (32, 256); MR·KC floats stay in L1 (128 measured no better). */
+    /**
+     * Columns per kernel slice: a multiple of every block size (32, 256); the MR·KC floats of a slice stay in L1 while
+     * every token block passes over them (128 measured no better). Each output sums its slices in column order.
+     */
     static final int KC = 256;
     /**
-     * Columns per slice of the narrow kernel. Each dequantized weight is read once there (one broadcast), so the
-     * slice need not stay in L1, and a longer slice pays the fixed cost of a {@link WeightMatrix#dequantizeRange}
-     * call over 64 blocks instead of 8: dequantization per block ~1.5x cheaper (Q4_0, one thread, same JVM). The
-     * kernel still sums per KC columns, so both kernels add in the same order. A multiple of KC; MR·KC_NARROW
-     * floats (128 KiB) stay in L2.
+     * Columns dequantized per pass (KD/KC kernel slices): a {@link WeightMatrix#dequantizeRange} call has a fixed cost
+     * that showed over 8 blocks and not over 64 (Q4_0 dequantization per block ~1.5x cheaper, one thread, same JVM;
+     * issue 16: short batches spend a third of their time dequantizing). A multiple of KC; the MR·KD floats (128 KiB)
+     * stay in L2, and the slice a kernel is on in L1.
      */
-    static final int KC_NARROW = 2048;
+    static final int KD = 2048;
+    /**
+     * Floats from one dequantized row to the next: KD plus one slice. 8 KiB apart, the 16 rows' pieces of a slice would
+     * all fall in the same 16 sets of the 8-way L1 (lines 128 apart, 64 sets); 9 KiB apart they spread over all 64.
+     */
+    static final int ROW_STRIDE = KD + KC;
     /** Below this many multiply-adds the caller computes alone. */
     static final long SEQUENTIAL_MACS = 1 << 16;
 
@@ -64,7 +71,7 @@ public final class MatMul {
 
     /** Per-thread buffers: a slice of dequantized rows, and a tile's outputs token-major (grown to the widest batch). */
     private static final class Scratch {
-        final float[] rows = new float[MR * KC_NARROW];
+        final float[] rows = new float[MR * ROW_STRIDE];
         float[] out = new float[0];
 
         float[] out(int n) {
@@ -217,15 +224,30 @@ public final class MatMul {
      * of the last block are zeros in xp.
      */
     static void tile(WeightMatrix w, float[] xp, int tokens, float[] y, int r0, Scratch sc) {
-        int rows = w.rows();
+        int rows = w.rows(), cols = w.cols();
         int mr = Math.min(MR, rows - r0);
         int nt = tokensPerBlock(tokens);
-        int tp = (tokens + nt - 1) / nt * nt;
-        float[] out = sc.out(MR * tp);
-        if (nt == L) { // at most L tokens: one block
-            narrowTile(w, xp, r0, mr, sc.rows, out);
-        } else {
-            wideTile(w, xp, tp / NT, r0, mr, sc.rows, out);
+        int blocks = (tokens + nt - 1) / nt, tp = blocks * nt;
+        float[] ws = sc.rows, out = sc.out(MR * tp);
+        for (int k0 = 0; k0 < cols; k0 += KD) {
+            int kd = Math.min(KD, cols - k0);
+            for (int i = 0; i < mr; i++) {
+                w.dequantizeRange(r0 + i, k0, kd, ws, i * ROW_STRIDE);
+            }
+            for (int k1 = 0; k1 < kd; k1 += KC) {
+                int kc = Math.min(KC, kd - k1), k = k0 + k1;
+                if (nt == L) { // at most L tokens: one block
+                    for (int g = 0; g < mr; g += RG_NARROW) {
+                        kernelNarrow(ws, g * ROW_STRIDE + k1, kc, xp, k * L, out, g * tp, tp, k == 0);
+                    }
+                    continue;
+                }
+                for (int b = 0; b < blocks; b++) { // a 16 KiB activation block stays in L1 for the tile's row groups
+                    for (int g = 0; g < mr; g += RG) {
+                        kernel(ws, g * ROW_STRIDE + k1, kc, xp, (b * cols + k) * NT, out, g * tp + b * NT, tp, k == 0);
+                    }
+                }
+            }
         }
         for (int t = 0; t < tokens; t++) { // token-major: one cache line of y per token
             for (int i = 0, yt = t * rows + r0; i < mr; i++) {
@@ -234,44 +256,8 @@ public final class MatMul {
         }
     }
 
-    /** A tile's rows x NT-token blocks into out[i·tp + t] (tp = blocks·NT): KC-column slices, each dequantized once. */
-    private static void wideTile(WeightMatrix w, float[] xp, int blocks, int r0, int mr, float[] ws, float[] out) {
-        int cols = w.cols(), tp = blocks * NT;
-        for (int k0 = 0; k0 < cols; k0 += KC) {
-            int kc = Math.min(KC, cols - k0);
-            for (int i = 0; i < mr; i++) {
-                w.dequantizeRange(r0 + i, k0, kc, ws, i * KC);
-            }
-            for (int b = 0; b < blocks; b++) { // a 16 KiB activation block stays in L1 for the tile's row groups
-                for (int g = 0; g < mr; g += RG) {
-                    kernel(ws, g * KC, kc, xp, (b * cols + k0) * NT, out, g * tp + b * NT, tp, k0 == 0);
-                }
-            }
-        }
-    }
-
     /**
-     * A tile's rows x one block of L tokens into out[i·L + t]: KC_NARROW-column slices dequantized at once, summed
-     * per KC columns as {@link #wideTile} sums, so a batch gives the same bits through either kernel.
-     */
-    private static void narrowTile(WeightMatrix w, float[] xp, int r0, int mr, float[] ws, float[] out) {
-        int cols = w.cols();
-        for (int k0 = 0; k0 < cols; k0 += KC_NARROW) {
-            int kc = Math.min(KC_NARROW, cols - k0);
-            for (int i = 0; i < mr; i++) {
-                w.dequantizeRange(r0 + i, k0, kc, ws, i * KC_NARROW);
-            }
-            for (int k1 = 0; k1 < kc; k1 += KC) {
-                for (int g = 0; g < mr; g += RG_NARROW) {
-                    kernelNarrow(ws, g * KC_NARROW + k1, Math.min(KC, kc - k1), xp, (k0 + k1) * L, out, g * L, L,
-                            k0 + k1 == 0);
-                }
-            }
-        }
-    }
-
-    /**
-     * RG rows (ws[w0 + i·KC + k]) x NT tokens (xp[x0 + k·NT + u]) over kc columns, added to out[o0 + i·os ..+NT)
+     * RG rows (ws[w0 + i·ROW_STRIDE + k]) x NT tokens (xp[x0 + k·NT + u]) over kc columns, added to out[o0 + i·os ..+NT)
      * (or stored when {@code first}): the outer-product register kernel.
      */
     private static void kernel(float[] ws, int w0, int kc, float[] xp, int x0, float[] out, int o0, int os, boolean first) {
@@ -284,13 +270,13 @@ public final class MatMul {
             FloatVector v = FloatVector.broadcast(F, ws[w0 + k]);
             c00 = a.fma(v, c00);
             c01 = b.fma(v, c01);
-            v = FloatVector.broadcast(F, ws[w0 + KC + k]);
+            v = FloatVector.broadcast(F, ws[w0 + ROW_STRIDE + k]);
             c10 = a.fma(v, c10);
             c11 = b.fma(v, c11);
-            v = FloatVector.broadcast(F, ws[w0 + 2 * KC + k]);
+            v = FloatVector.broadcast(F, ws[w0 + 2 * ROW_STRIDE + k]);
             c20 = a.fma(v, c20);
             c21 = b.fma(v, c21);
-            v = FloatVector.broadcast(F, ws[w0 + 3 * KC + k]);
+            v = FloatVector.broadcast(F, ws[w0 + 3 * ROW_STRIDE + k]);
             c30 = a.fma(v, c30);
             c31 = b.fma(v, c31);
         }
@@ -301,7 +287,7 @@ public final class MatMul {
     }
 
     /**
-     * RG_NARROW rows (ws[w0 + i·KC_NARROW + k]) x L tokens (xp[x0 + k·L + u]) over kc columns, added to
+     * RG_NARROW rows (ws[w0 + i·ROW_STRIDE + k]) x L tokens (xp[x0 + k·L + u]) over kc columns, added to
      * out[o0 + i·os ..+L) (or stored when {@code first}): {@link #kernel} with one token vector.
      */
     private static void kernelNarrow(float[] ws, int w0, int kc, float[] xp, int x0, float[] out, int o0, int os, boolean first) {
@@ -309,13 +295,13 @@ public final class MatMul {
         for (int k = 0; k < kc; k++) {
             FloatVector a = FloatVector.fromArray(F, xp, x0 + k * L);
             c0 = a.fma(FloatVector.broadcast(F, ws[w0 + k]), c0);
-            c1 = a.fma(FloatVector.broadcast(F, ws[w0 + KC_NARROW + k]), c1);
-            c2 = a.fma(FloatVector.broadcast(F, ws[w0 + 2 * KC_NARROW + k]), c2);
-            c3 = a.fma(FloatVector.broadcast(F, ws[w0 + 3 * KC_NARROW + k]), c3);
-            c4 = a.fma(FloatVector.broadcast(F, ws[w0 + 4 * KC_NARROW + k]), c4);
-            c5 = a.fma(FloatVector.broadcast(F, ws[w0 + 5 * KC_NARROW + k]), c5);
-            c6 = a.fma(FloatVector.broadcast(F, ws[w0 + 6 * KC_NARROW + k]), c6);
-            c7 = a.fma(FloatVector.broadcast(F, ws[w0 + 7 * KC_NARROW + k]), c7);
+            c1 = a.fma(FloatVector.broadcast(F, ws[w0 + ROW_STRIDE + k]), c1);
+            c2 = a.fma(FloatVector.broadcast(F, ws[w0 + 2 * ROW_STRIDE + k]), c2);
+            c3 = a.fma(FloatVector.broadcast(F, ws[w0 + 3 * ROW_STRIDE + k]), c3);
+            c4 = a.fma(FloatVector.broadcast(F, ws[w0 + 4 * ROW_STRIDE + k]), c4);
+            c5 = a.fma(FloatVector.broadcast(F, ws[w0 + 5 * ROW_STRIDE + k]), c5);
+            c6 = a.fma(FloatVector.broadcast(F, ws[w0 + 6 * ROW_STRIDE + k]), c6);
+            c7 = a.fma(FloatVector.broadcast(F, ws[w0 + 7 * ROW_STRIDE + k]), c7);
         }
         put(out, o0, first, c0);
         put(out, o0 + os, first, c1);

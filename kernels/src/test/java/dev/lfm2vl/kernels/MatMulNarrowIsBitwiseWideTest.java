@@ -10,11 +10,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A token's outputs do not depend on the batch it is in: a batch of at most L tokens runs {@link MatMul}'s narrow
- * kernel (slices of {@link MatMul#KC_NARROW} columns dequantized at once), a larger one the wide kernel (slices of
- * {@link MatMul#KC}), and both must give each token the same bits, or a prompt prefilled in pieces would not equal
- * the prompt prefilled at once (runtime's PrefillIsCutInvariantTest, the server's batch invariance). The columns span
- * two narrow slices, the second ragged, so the narrow kernel's KC sub-slices cross a dequantization boundary.
- * Compared as raw float bits. The kernel module runs this class at 512, 256 and 128 bits and on AVX2.
+ * kernel, a larger one the wide kernel, and both must give each token the same bits (each output summed per
+ * {@link MatMul#KC}-column slice, in column order), or a prompt prefilled in pieces would not equal the prompt
+ * prefilled at once (runtime's PrefillIsCutInvariantTest, the server's batch invariance). The columns span two
+ * dequantization passes of {@link MatMul#KD}, the second ragged, so slices cross a pass boundary. Compared as raw
+ * float bits. The kernel module runs this class at 512, 256 and 128 bits and on AVX2.
  */
 class MatMulNarrowIsBitwiseWideTest {
     static Parallel two;
@@ -32,7 +32,7 @@ class MatMulNarrowIsBitwiseWideTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void aTokenGetsTheSameBitsFromTheNarrowAndTheWideKernel(GgmlType type) {
-        int cols = MatMul.KC_NARROW + (type.blockSize == 256 ? 768 : 288); // 288, 768: a ragged KC slice
+        int cols = MatMul.KD + (type.blockSize == 256 ? 768 : 288); // 288, 768: a ragged KC slice
         int rows = 40; // two whole tiles of MR = 16 and a ragged one
         int wide = Vec.L + 3, narrow = Vec.L;
         WeightMatrix w = TestWeights.random(type, rows, cols, 7L * cols + type.id);
