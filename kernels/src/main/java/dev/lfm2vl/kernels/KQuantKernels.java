@@ -165,13 +165,17 @@ final class KQuantKernels {
                 long p = row + 144L * b + qOff;
                 FloatVector d0 = FloatVector.broadcast(F, t[sc]), m0 = FloatVector.broadcast(F, t[sc + 8]);
                 FloatVector d1 = FloatVector.broadcast(F, t[sc + 1]), m1 = FloatVector.broadcast(F, t[sc + 9]);
+                // high nibbles: an int-lane shift (x86 has no byte shift) and a mask per byte, written out here (a
+                // vector helper compiled on its own can be refused inlining later, see dotQ6K)
                 ByteVector q = Vec.bytes(s, p);
                 a0 = dotNAffine(lo(q), d0, m0, x, k, a0);
-                a1 = dotNAffine(hi4(q), d1, m1, x, k + 32, a1);
+                a1 = dotNAffine(q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0F0F_0F0F).reinterpretAsBytes(),
+                        d1, m1, x, k + 32, a1);
                 if (PIECES > 1) {
                     q = Vec.bytes(s, p + BN);
                     a2 = dotNAffine(lo(q), d0, m0, x, k + BN, a2);
-                    a3 = dotNAffine(hi4(q), d1, m1, x, k + BN + 32, a3);
+                    a3 = dotNAffine(q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0F0F_0F0F).reinterpretAsBytes(),
+                            d1, m1, x, k + BN + 32, a3);
                 }
             }
         }
@@ -230,11 +234,6 @@ final class KQuantKernels {
             }
         }
         return PARTS > 1 ? Vec.sum(a0.add(a1)) : Vec.sum(a0.add(a1).add(a2.add(a3)));
-    }
-
-    /** The high nibbles of BN bytes: an int-lane shift (x86 has no byte shift) and a mask per byte. */
-    private static ByteVector hi4(ByteVector q) {
-        return q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0F0F_0F0F).reinterpretAsBytes();
     }
 
     static void dequantQ4K(MemorySegment s, long row, int nb, float[] out, int o) {
