@@ -26,6 +26,8 @@ final class Vec {
     static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     /** Quant bytes are loaded BN at a time: as many as float lanes (no 32-bit byte species: 8 when L = 4). */
     static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    /** Int lanes of a {@link #B}-sized vector: its bytes four to a lane (int-lane shifts on packed bytes). */
+    static final VectorSpecies<Integer> IB = VectorSpecies.of(int.class, B.vectorShape());
     /** Bytes (= elements) per quant load: 8 or 16. */
     static final int BN = B.length();
     /** Float vectors per quant load: 1, or 2 when L = 4 (castShape parts 0 and 1). */
@@ -124,6 +126,11 @@ final class Vec {
     /** BN bytes starting at {@code off}. */
     static ByteVector bytes(MemorySegment seg, long off) {
         return ByteVector.fromMemorySegment(B, seg, off, LE);
+    }
+
+    /** The BN bytes starting at {@code off} as {@link #IB} int lanes (little-endian: byte 0 is bits 0-7 of lane 0). */
+    static IntVector words(MemorySegment seg, long off) {
+        return IntVector.fromMemorySegment(IB, seg, off, LE);
     }
 
     /**

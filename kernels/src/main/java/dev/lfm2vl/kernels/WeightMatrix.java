@@ -268,7 +268,8 @@ public final class WeightMatrix {
             case Q4_0 -> Block32Kernels.dotDecodedQ4_0Narrow(v, ds, nb, x, xOff);
             case Q4_1, Q5_1 -> Block32Kernels.dotDecodedAffine(v, cols, 16, x, xOff);
             case Q5_0 -> Block32Kernels.dotDecodedQ5_0(v, ds, nb, x, xOff);
-            case Q4_K, Q5_K -> Block32Kernels.dotDecodedAffine(v, cols, 32, x, xOff);
+            case Q4_K -> KQuantKernels.dotDecodedQ4K(v, nb, x, xOff);
+            case Q5_K -> Block32Kernels.dotDecodedAffine(v, cols, 32, x, xOff);
             case Q6_K -> KQuantKernels.dotDecodedQ6K(v, ds, nb, x, xOff);
             default -> throw new AssertionError(type);
         };

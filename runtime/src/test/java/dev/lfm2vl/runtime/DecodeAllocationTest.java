@@ -46,7 +46,7 @@ class DecodeAllocationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "F16", "Q6_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "F16", "Q4_K", "Q6_K"})
     void decodeStepsAllocateNothing(String type) throws IOException {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long me = Thread.currentThread().threadId();
@@ -87,7 +87,7 @@ class DecodeAllocationTest {
 
     /** The batched step of four sequences at different positions (Lfm2Model.decode, issue 18): nothing per step either. */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "F16", "Q6_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "F16", "Q4_K", "Q6_K"})
     void batchedDecodeStepsAllocateNothing(String type) throws IOException {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long me = Thread.currentThread().threadId();
