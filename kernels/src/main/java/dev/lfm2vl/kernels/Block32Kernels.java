@@ -173,8 +173,11 @@ final class Block32Kernels {
         return Vec.sum(a0.add(a1));
     }
 
-    /** Lane i shifts byte i of a little-endian word to bit 0: its low nibble (LO), its high nibble (HI). */
-    private static final int[] NIBBLE_SHIFTS_LO = {0, 8, 16, 24}, NIBBLE_SHIFTS_HI = {4, 12, 20, 28};
+    /**
+     * Lane i shifts byte i of a little-endian word to bit 0: its low nibble (LO), its high nibble (HI). Also read by
+     * {@code KQuantKernels.dotQ4KNarrow}, which splits Q4_K nibbles the same way at 128 bits.
+     */
+    static final int[] NIBBLE_SHIFTS_LO = {0, 8, 16, 24}, NIBBLE_SHIFTS_HI = {4, 12, 20, 28};
 
     /**
      * {@link #dotQ4_0} at 128 bits (4 float lanes). Widening 8 bytes to two int vectors by castShape made the body

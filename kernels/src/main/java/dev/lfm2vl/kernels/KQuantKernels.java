@@ -182,9 +182,6 @@ final class KQuantKernels {
         return PIECES > 1 ? Vec.sum(a0.add(a1).add(a2.add(a3))) : Vec.sum(a0.add(a1));
     }
 
-    /** Lane i shifts byte i of a little-endian word to bit 0: its low nibble (LO), its high nibble (HI). */
-    private static final int[] NIBBLE_SHIFTS_LO = {0, 8, 16, 24}, NIBBLE_SHIFTS_HI = {4, 12, 20, 28};
-
     /**
      * {@link #dotQ4K} at 128 bits (4 float lanes), where a BN-byte load feeds two float vectors: that body passed
      * C2's node budget and allocated boxed vectors (3.9 MB per 640x256 mat-vec at {@code -XX:MaxVectorSize=16}; the
@@ -193,8 +190,8 @@ final class KQuantKernels {
      */
     private static float dotQ4KNarrow(MemorySegment s, long row, int nb, float[] x, int xOff) {
         float[] t = scaleTable(GgmlType.Q4_K, s, row, nb);
-        IntVector shiftLo = IntVector.fromArray(Vec.I, NIBBLE_SHIFTS_LO, 0);
-        IntVector shiftHi = IntVector.fromArray(Vec.I, NIBBLE_SHIFTS_HI, 0);
+        IntVector shiftLo = IntVector.fromArray(Vec.I, Block32Kernels.NIBBLE_SHIFTS_LO, 0);
+        IntVector shiftHi = IntVector.fromArray(Vec.I, Block32Kernels.NIBBLE_SHIFTS_HI, 0);
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int unit = 0; unit < 32; unit++) {
             int c = unit >> 3, l = (unit & 7) * 4;
@@ -364,7 +361,6 @@ final class KQuantKernels {
         }
         return Vec.sum(a0.add(a1));
     }
-
 
     /**
      * Row of Q6_K as 4·(quant − 32) in element order (floats) and the 16 products d·scale/4 of each super-block: the
