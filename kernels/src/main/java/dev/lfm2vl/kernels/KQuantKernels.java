@@ -19,6 +19,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -42,17 +43,20 @@ final class KQuantKernels {
      * feeds two float vectors (C2's node budget, docs/JIT.md rule 2).
      */
     private static final int PIECES = PARTS == 1 ? 2 : 1;
+    /** The 2L bytes a {@link #dotQ6K} trip takes from a ql row and from a qh row, as int lanes (two float vectors). */
+    private static final VectorSpecies<Integer> Q6_WORDS = VectorSpecies.of(int.class, VectorShape.forBitSize(2 * L * 8));
 
     /**
      * Per calling thread: 16 floats per super-block of the row a dot is on (grown, never shrunk). Q4_K: d·scale of
-     * sub-blocks 0..7, then −dmin·min of sub-blocks 0..7; Q6_K: d/4·scales[0..15] ({@link #scaleTable}).
+     * sub-blocks 0..7, then −dmin·min of sub-blocks 0..7; Q6_K: d/4·scales[0..15] ({@link #scaleTable}). L more
+     * floats after the row's take {@link #dotQ6K}'s lanes for its final sum.
      */
     private static final ThreadLocal<float[]> SCALES = ThreadLocal.withInitial(() -> new float[0]);
 
     private static float[] scales(int nb) {
         float[] t = SCALES.get();
-        if (t.length < 16 * nb) {
-            t = new float[16 * nb];
+        if (t.length < 16 * nb + L) {
+            t = new float[16 * nb + L];
             SCALES.set(t);
         }
         return t;
@@ -309,57 +313,64 @@ final class KQuantKernels {
     }
 
     /**
-     * For half n, pass r (0: low nibbles, quarters 0 and 1; 1: high nibbles, quarters 2 and 3) and column l the ql
-     * rows 64n+l / 64n+32+l hold quarters 2r / 2r+1 with qh bits at 4r / 4r+2; scale of quarter k at l:
-     * scales[8n + 2k + l/16]. Two independent accumulators; one pass per loop body keeps the method inside C2's
-     * node budget (a body with all four quarters hit NodeCountInliningCutoff and fell back to allocating code).
+     * For half n and column l, ql[64n + 32h + l] holds quarter h (h = 0, 1) in its low nibble and quarter h + 2 in
+     * its high one; qh[32n + l] holds the two high bits of quarter k at bits 2k; the scale of quarter k at l is
+     * scales[8n + 2k + l/16]. One loop trip takes 2L bytes of a ql row and 2L of the qh row and makes both quarters
+     * of them: 4L weights from two loads, into four accumulators (two quarters, two float vectors each) whose FMA
+     * chains run side by side.
      *
      * <p>Each quant q is formed as the signed byte 4·(q − 32) while its bytes are still packed (issue 16): the nibble
-     * moved to bits 2-5, the two qh bits to bits 6-7, bit 7 flipped (q·4 − 128 = 4·(q − 32)), all in the bytes'
-     * int lanes, where x86 has shifts (it has no byte shift; bits crossing into a neighbouring byte are masked off).
-     * At 512 bits these are 128-bit operations in place of 512-bit ones on the widened lanes, and the − 32 needs no
-     * operation; the 1/4 is in the scale table (exact: powers of two), so the products, and the bits, are those of
-     * (q − 32)·d·scale. The formation is written out in each loop rather than in a helper: a helper that C2 has
-     * compiled on its own is refused inlining later ("already compiled into a big method") and its vectors then
-     * cross the call boxed (docs/JIT.md; the batched decode allocated 129 MB per step that way).
+     * moved to bits 2-5 and the two qh bits to bits 6-7, in the bytes' int lanes, where x86 has shifts (it has no
+     * byte shift; bits crossing into a neighbouring byte are masked off). Flipping bit 7 makes the unsigned 4·q the
+     * signed 4·q − 128 = 4·(q − 32); it is flipped once per trip in the qh bytes (bit 1 of every 2-bit field, the
+     * bit that lands on bit 7), not once per quarter. These are operations on 2L bytes in place of 4L-lane ones on
+     * the widened lanes, and the − 32 needs no operation; the 1/4 is in the scale table (exact: powers of two), so
+     * the products are those of (q − 32)·d·scale.
      *
-     * <p>Loop order: the BN-column position inside a super-block outside, the super-blocks inside, so every
-     * address in the inner loop is linear in its counter and C2 drops its bounds checks (a row of the 2048-wide
-     * output head is 1.7 KB: the 16 passes over it hit L1). The former single flat loop derived block, pass and
-     * column from one counter with divisions, and kept a bounds check per access: 1.15x slower on one core
-     * (same-JVM A/B). Nested loops of 4 trips each were slower still (C2's range-check set-up per 32 elements).
-     * The 16 products d·scale of each super-block are computed once per row into a per-thread table instead of
-     * once per pass (16 passes): 1.10x more on a mapped segment.
+     * <p>C2's node budget (docs/JIT.md, rule 2): the loop body calls the Vector API only (its methods are
+     * force-inlined, which NodeCountInliningCutoff does not stop), never a helper of ours: a helper past the cutoff
+     * is called instead of inlined, and vectors then cross the call boxed. Measured with -XX:+LogCompilation in
+     * DecodeAllocationTest: the body parses to ~30,000 nodes and a body with two more quarters still inlined
+     * whole; what the cutoff stops is the final {@code Vec.sum}, so the lanes go through the table's spare floats
+     * ({@link #scales}) and a scalar sum. The former body took two quarters of L bytes from three loads (52
+     * instructions per 32 weights at 512 bits); this one is 1.4x faster on 2048-wide rows, 1.15x on 10752-wide
+     * ones and 1.2-1.35x from DRAM (one core, same-machine A/B).
+     *
+     * <p>Loop order: the column position inside a super-block outside, the super-blocks inside, so every address
+     * in the inner loop is linear in its counter and C2 drops its bounds checks (a row of the 2048-wide output head
+     * is 1.7 KB: the passes over it hit L1). A single flat loop deriving block, pass and column from one counter
+     * with divisions kept a bounds check per access: 1.15x slower on one core (same-JVM A/B); nested loops of 4
+     * trips each were slower still (C2's range-check set-up per 32 elements), and so were chunks of 4 super-blocks
+     * per pass. The 16 products d·scale of each super-block are computed once per row into a per-thread table
+     * instead of once per pass: 1.10x more on a mapped segment.
      */
     static float dotQ6K(MemorySegment s, long row, int nb, float[] x, int xOff) {
         float[] ds = scaleTable(GgmlType.Q6_K, s, row, nb);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        // L columns per pass. At 128 bits a BN-byte load feeds two float vectors; taking only its first part (and
-        // loading again 4 bytes on) keeps one part per body, inside C2's node budget: the last load of a ql or qh
-        // row reads 4 bytes past it, still inside the 210-byte super-block.
-        int steps = 32 / L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        IntVector nibbleBits = IntVector.broadcast(Q6_WORDS, 0x3C3C_3C3C), highBits = IntVector.broadcast(Q6_WORDS, 0xC0C0_C0C0);
+        IntVector signFlip = IntVector.broadcast(Q6_WORDS, 0xAAAA_AAAA);
+        int steps = 16 / L; // 2L columns per pass
         for (int unit = 0; unit < 4 * steps; unit++) {
-            int nr = unit / steps, l = (unit % steps) * L;
-            int n = nr >> 1, r = nr & 1;
-            long qlOff = 64L * n + l, hOff = 128 + 32L * n + l;
-            int sc = 8 * n + 4 * r + l / 16;
-            int xo = xOff + 128 * n + 64 * r + l;
-            int ns = 4 * r, h0 = 6 - 4 * r, h1 = 4 - 4 * r;
-            for (int b = 0; b < nb; b++) {
-                long p = row + 210L * b;
-                int k = xo + 256 * b;
-                IntVector h = Vec.words(s, p + hOff);
-                ByteVector q0 = Vec.words(s, p + qlOff).lanewise(VectorOperators.LSHR, ns).lanewise(VectorOperators.LSHL, 2)
-                        .and(0x3C3C_3C3C).or(h.lanewise(VectorOperators.LSHL, h0).and(0xC0C0_C0C0))
-                        .lanewise(VectorOperators.XOR, 0x8080_8080).reinterpretAsBytes();
-                ByteVector q1 = Vec.words(s, p + qlOff + 32).lanewise(VectorOperators.LSHR, ns).lanewise(VectorOperators.LSHL, 2)
-                        .and(0x3C3C_3C3C).or(h.lanewise(VectorOperators.LSHL, h1).and(0xC0C0_C0C0))
-                        .lanewise(VectorOperators.XOR, 0x8080_8080).reinterpretAsBytes();
-                a0 = Vec.part(q0, 0).mul(FloatVector.fromArray(F, x, k)).fma(FloatVector.broadcast(F, ds[16 * b + sc]), a0);
-                a1 = Vec.part(q1, 0).mul(FloatVector.fromArray(F, x, k + 32)).fma(FloatVector.broadcast(F, ds[16 * b + sc + 2]), a1);
+            int nh = unit / steps, l = (unit % steps) * 2 * L;
+            int n = nh >> 1, half = nh & 1;
+            int loShift = 6 - 2 * half, hiShift = 2 - 2 * half;
+            long p = row + 64L * n + 32 * half + l, ph = row + 128 + 32L * n + l;
+            int k = xOff + 128 * n + 32 * half + l, t = 8 * n + 2 * half + l / 16;
+            for (int b = 0; b < nb; b++, p += 210, ph += 210, k += 256, t += 16) {
+                IntVector h = IntVector.fromMemorySegment(Q6_WORDS, s, ph, Vec.LE).lanewise(VectorOperators.XOR, signFlip);
+                IntVector ql = IntVector.fromMemorySegment(Q6_WORDS, s, p, Vec.LE);
+                ByteVector lo = ql.lanewise(VectorOperators.LSHL, 2).and(nibbleBits)
+                        .or(h.lanewise(VectorOperators.LSHL, loShift).and(highBits)).reinterpretAsBytes();
+                ByteVector hi = ql.lanewise(VectorOperators.LSHR, 2).and(nibbleBits)
+                        .or(h.lanewise(VectorOperators.LSHL, hiShift).and(highBits)).reinterpretAsBytes();
+                a0 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, k)).fma(FloatVector.broadcast(F, ds[t]), a0);
+                a1 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).mul(FloatVector.fromArray(F, x, k + L)).fma(FloatVector.broadcast(F, ds[t + L / 16]), a1);
+                a2 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, k + 64)).fma(FloatVector.broadcast(F, ds[t + 4]), a2);
+                a3 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).mul(FloatVector.fromArray(F, x, k + 64 + L)).fma(FloatVector.broadcast(F, ds[t + 4 + L / 16]), a3);
             }
         }
-        return Vec.sum(a0.add(a1));
+        a0.add(a1).add(a2.add(a3)).intoArray(ds, 16 * nb);
+        return Vec.sum(ds, 16 * nb);
     }
 
     /**
@@ -386,20 +397,20 @@ final class KQuantKernels {
 
     /** {@link #dotQ6K} over a row {@link #decodeQ6K} made: the same passes, operations and order (issue 18). */
     static float dotDecodedQ6K(float[] v, float[] ds, int nb, float[] x, int xOff) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int steps = 32 / L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int steps = 16 / L;
         for (int unit = 0; unit < 4 * steps; unit++) {
-            int nr = unit / steps, l = (unit % steps) * L;
-            int n = nr >> 1, r = nr & 1;
-            int sc = 8 * n + 4 * r + l / 16;
-            int e0 = 128 * n + 64 * r + l;
-            for (int b = 0; b < nb; b++) {
-                int e = e0 + 256 * b;
-                a0 = timesX(v, e, x, xOff).fma(FloatVector.broadcast(F, ds[16 * b + sc]), a0);
-                a1 = timesX(v, e + 32, x, xOff).fma(FloatVector.broadcast(F, ds[16 * b + sc + 2]), a1);
+            int nh = unit / steps, l = (unit % steps) * 2 * L;
+            int n = nh >> 1, half = nh & 1;
+            int e = 128 * n + 32 * half + l, t = 8 * n + 2 * half + l / 16;
+            for (int b = 0; b < nb; b++, e += 256, t += 16) {
+                a0 = timesX(v, e, x, xOff).fma(FloatVector.broadcast(F, ds[t]), a0);
+                a1 = timesX(v, e + L, x, xOff).fma(FloatVector.broadcast(F, ds[t + L / 16]), a1);
+                a2 = timesX(v, e + 64, x, xOff).fma(FloatVector.broadcast(F, ds[t + 4]), a2);
+                a3 = timesX(v, e + 64 + L, x, xOff).fma(FloatVector.broadcast(F, ds[t + 4 + L / 16]), a3);
             }
         }
-        return Vec.sum(a0.add(a1));
+        return Vec.sum(a0.add(a1).add(a2.add(a3)));
     }
 
     /** v[e ..] · x[xOff + e ..], L lanes. */
