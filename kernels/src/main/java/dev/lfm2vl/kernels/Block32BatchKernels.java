@@ -7,6 +7,7 @@ import static dev.lfm2vl.kernels.Vec.PARTS;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -50,6 +51,42 @@ final class Block32BatchKernels {
 
     private static FloatVector xv(MemorySegment x, long off) {
         return FloatVector.fromMemorySegment(F, x, off, Vec.LE);
+    }
+
+    /**
+     * {@link Block32Kernels#dotQ8_0} of four consecutive rows (from byte {@code row}, {@code rowBytes} apart) with one
+     * vector: the transpose of {@link #dotQ8_0x4}, for rows too long for their activations to stay in L1 (MatVec: each
+     * activation load then feeds four rows instead of one). Row i's lanes go to lanes[i·L ..), with each row's
+     * operations and order those of the single kernel, so {@link Vec#sum(float[], int)} gives its bits. The body
+     * calls the Vector API directly (force-inlined past C2's node cutoff, docs/JIT.md rule 2).
+     */
+    static void dotQ8_0Rows4(MemorySegment s, long row, long rowBytes, int nb, float[] x, int xOff, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, e0 = a0, e1 = a0;
+        long r1 = row + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+        for (int b = 0; b < nb; b++) {
+            long o = 34L * b;
+            int xo = xOff + 32 * b;
+            FloatVector da = FloatVector.broadcast(F, Float.float16ToFloat(s.get(Vec.U16, row + o)));
+            FloatVector db = FloatVector.broadcast(F, Float.float16ToFloat(s.get(Vec.U16, r1 + o)));
+            FloatVector dc = FloatVector.broadcast(F, Float.float16ToFloat(s.get(Vec.U16, r2 + o)));
+            FloatVector de = FloatVector.broadcast(F, Float.float16ToFloat(s.get(Vec.U16, r3 + o)));
+            for (int j = 0; j < 32; j += 2 * BN) { // one trip at 512 bits, two at 256 (as dotQ8_0)
+                FloatVector x0 = FloatVector.fromArray(F, x, xo + j), x1 = FloatVector.fromArray(F, x, xo + j + BN);
+                long q = o + 2 + j;
+                a0 = ((FloatVector) ByteVector.fromMemorySegment(Vec.B, s, row + q, Vec.LE).castShape(F, 0)).mul(da).fma(x0, a0);
+                a1 = ((FloatVector) ByteVector.fromMemorySegment(Vec.B, s, row + q + BN, Vec.LE).castShape(F, 0)).mul(da).fma(x1, a1);
+                b0 = ((FloatVector) ByteVector.fromMemorySegment(Vec.B, s, r1 + q, Vec.LE).castShape(F, 0)).mul(db).fma(x0, b0);
+                b1 = ((FloatVector) ByteVector.fromMemorySegment(Vec.B, s, r1 + q + BN, Vec.LE).castShape(F, 0)).mul(db).fma(x1, b1);
+                c0 = ((FloatVector) ByteVector.fromMemorySegment(Vec.B, s, r2 + q, Vec.LE).castShape(F, 0)).mul(dc).fma(x0, c0);
+                c1 = ((FloatVector) ByteVector.fromMemorySegment(Vec.B, s, r2 + q + BN, Vec.LE).castShape(F, 0)).mul(dc).fma(x1, c1);
+                e0 = ((FloatVector) ByteVector.fromMemorySegment(Vec.B, s, r3 + q, Vec.LE).castShape(F, 0)).mul(de).fma(x0, e0);
+                e1 = ((FloatVector) ByteVector.fromMemorySegment(Vec.B, s, r3 + q + BN, Vec.LE).castShape(F, 0)).mul(de).fma(x1, e1);
+            }
+        }
+        a0.add(a1).intoArray(lanes, 0);
+        b0.add(b1).intoArray(lanes, L);
+        c0.add(c1).intoArray(lanes, 2 * L);
+        e0.add(e1).intoArray(lanes, 3 * L);
     }
 
     /** {@link Block32Kernels#dotQ8_0} of one row with 4 interleaved vectors from byte {@code x0} of {@code x}. */

@@ -26,9 +26,7 @@ public final class MatVec {
         Objects.checkFromIndexSize(xOff, w.cols(), x.length);
         Objects.checkFromIndexSize(yOff, rows, y.length);
         if (pool.threads() == 1 || (long) rows * w.cols() < SEQUENTIAL_WEIGHTS) {
-            for (int r = 0; r < rows; r++) {
-                y[yOff + r] = w.dot(r, x, xOff);
-            }
+            rows(w, x, xOff, y, yOff, 0, rows);
             return;
         }
         // ~8 chunks per thread so a thread slowed by a neighbour does not stall the barrier
@@ -39,6 +37,26 @@ public final class MatVec {
             pool.run((rows + chunk - 1) / chunk, t);
         } finally {
             t.clear();
+        }
+    }
+
+    /**
+     * y[yOff + r] = row r · x for r in [start, end): four rows at a time where they share their activation loads
+     * ({@link WeightMatrix#dotRows4}, the same bits as one at a time), else one by one.
+     */
+    private static void rows(WeightMatrix w, float[] x, int xOff, float[] y, int yOff, int start, int end) {
+        int r = start;
+        if (w.rowsShareActivations()) {
+            float[] lanes = LANES.get();
+            for (; r + 4 <= end; r += 4) {
+                w.dotRows4(r, x, xOff, lanes);
+                for (int i = 0; i < 4; i++) {
+                    y[yOff + r + i] = Vec.sum(lanes, i * Vec.L);
+                }
+            }
+        }
+        for (; r < end; r++) {
+            y[yOff + r] = w.dot(r, x, xOff);
         }
     }
 
@@ -209,10 +227,7 @@ public final class MatVec {
             WeightMatrix w = this.w;
             float[] x = this.x, y = this.y;
             int xOff = this.xOff, yOff = this.yOff;
-            int end = Math.min(w.rows(), (index + 1) * chunk);
-            for (int r = index * chunk; r < end; r++) {
-                y[yOff + r] = w.dot(r, x, xOff);
-            }
+            rows(w, x, xOff, y, yOff, index * chunk, Math.min(w.rows(), (index + 1) * chunk));
         }
     }
 }

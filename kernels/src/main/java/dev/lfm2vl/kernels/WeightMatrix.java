@@ -184,6 +184,29 @@ public final class WeightMatrix {
         }
     }
 
+    /** Columns from which a row's activations no longer stay in L1 beside the weights streaming through it. */
+    static final int LONG_ROW = 4096;
+
+    /**
+     * Whether {@link #dotRows4} serves this matrix: Q8_0 rows of at least {@link #LONG_ROW} columns at 256 and 512 bits
+     * (the FFN's down projection, 10752 columns in the 3B model). One core from DRAM, 8192x10752: 3.6-3.8 ns per block
+     * for four rows at once against 4.6-5.2 for one (docs/PERFORMANCE.md, "the long rows").
+     */
+    boolean rowsShareActivations() {
+        return Block32BatchKernels.AVAILABLE && type == GgmlType.Q8_0 && cols >= LONG_ROW;
+    }
+
+    /**
+     * Rows row .. row+3 · x[xOff ..), for {@link #rowsShareActivations} matrices: row row+i's L lane sums go to
+     * lanes[i·L ..) and {@code Vec.sum(lanes, i·L)} is then bit for bit {@link #dot} of that row.
+     */
+    void dotRows4(int row, float[] x, int xOff, float[] lanes) {
+        checkRow(row);
+        checkRow(row + 3);
+        Objects.checkFromIndexSize(xOff, cols, x.length);
+        Block32BatchKernels.dotQ8_0Rows4(data, rowBytes * row, rowBytes, blocksPerRow, x, xOff, lanes);
+    }
+
     private void checkRow(int row) {
         if (row < 0 || row >= rows) {
             throw new IndexOutOfBoundsException("row " + row + " out of [0, " + rows + ") in " + name);
