@@ -190,7 +190,8 @@ public final class WeightMatrix {
     /**
      * Whether {@link #dotRows4} serves this matrix: Q8_0 rows of at least {@link #LONG_ROW} columns at 256 and 512 bits
      * (the FFN's down projection, 10752 columns in the 3B model). One core from DRAM, 8192x10752: 3.6-3.8 ns per block
-     * for four rows at once against 4.6-5.2 for one (docs/PERFORMANCE.md, "the long rows").
+     * for four rows at once against 4.6-5.2 for one; 2 threads 1.56-1.61x (docs/PERFORMANCE.md, "The long rows"). A
+     * Q4_0 version was slower end to end and is not here.
      */
     boolean rowsShareActivations() {
         return Block32BatchKernels.AVAILABLE && type == GgmlType.Q8_0 && cols >= LONG_ROW;
