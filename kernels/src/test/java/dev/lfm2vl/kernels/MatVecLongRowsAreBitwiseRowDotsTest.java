@@ -1,6 +1,7 @@
 package dev.lfm2vl.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lfm2vl.loader.GgmlType;
@@ -42,7 +43,7 @@ class MatVecLongRowsAreBitwiseRowDotsTest {
     void theQ8_0KernelServesLongRowsAtTheWidthsThatHaveIt() {
         WeightMatrix w = TestWeights.random(GgmlType.Q8_0, 8, WeightMatrix.LONG_ROW, 5);
         assertEquals(Block32BatchKernels.AVAILABLE, w.rowsShareActivations());
-        assertEquals(false, TestWeights.random(GgmlType.Q8_0, 8, WeightMatrix.LONG_ROW - 32, 5).rowsShareActivations());
+        assertFalse(TestWeights.random(GgmlType.Q8_0, 8, WeightMatrix.LONG_ROW - 32, 5).rowsShareActivations());
     }
 
     @Test
