@@ -43,7 +43,10 @@ final class KQuantKernels {
      * feeds two float vectors (C2's node budget, docs/JIT.md rule 2).
      */
     private static final int PIECES = PARTS == 1 ? 2 : 1;
-    /** The 2L bytes a {@link #dotQ6K} trip takes from a ql row and from a qh row, as int lanes (two float vectors). */
+    /**
+     * The 2L bytes a {@link #dotQ6K} trip takes from a ql row and from a qh row, as int lanes (two float vectors);
+     * 256 and 512 bits only (128 bits runs {@code dotQ6KNarrow}).
+     */
     private static final VectorSpecies<Integer> Q6_WORDS = VectorSpecies.of(int.class, VectorShape.forBitSize(2 * L * 8));
 
     /**
@@ -317,7 +320,7 @@ final class KQuantKernels {
      * its high one; qh[32n + l] holds the two high bits of quarter k at bits 2k; the scale of quarter k at l is
      * scales[8n + 2k + l/16]. One loop trip takes 2L bytes of a ql row and 2L of the qh row and makes both quarters
      * of them: 4L weights from two loads, into four accumulators (two quarters, two float vectors each) whose FMA
-     * chains run side by side.
+     * chains run side by side. At 256 and 512 bits; 128 bits keeps the former body ({@link #dotQ6KNarrow}).
      *
      * <p>Each quant q is formed as the signed byte 4·(q − 32) while its bytes are still packed (issue 16): the nibble
      * moved to bits 2-5 and the two qh bits to bits 6-7, in the bytes' int lanes, where x86 has shifts (it has no
@@ -345,6 +348,9 @@ final class KQuantKernels {
      * instead of once per pass: 1.10x more on a mapped segment.
      */
     static float dotQ6K(MemorySegment s, long row, int nb, float[] x, int xOff) {
+        if (PARTS > 1) { // folded at parse time: one of the two bodies is compiled
+            return dotQ6KNarrow(s, row, nb, x, xOff);
+        }
         float[] ds = scaleTable(GgmlType.Q6_K, s, row, nb);
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         IntVector nibbleBits = IntVector.broadcast(Q6_WORDS, 0x3C3C_3C3C), highBits = IntVector.broadcast(Q6_WORDS, 0xC0C0_C0C0);
@@ -374,6 +380,42 @@ final class KQuantKernels {
     }
 
     /**
+     * {@link #dotQ6K} at 128 bits: two quarters of L bytes per trip, from three loads (the body before issue 16's
+     * four-quarter trip). The four-quarter body with its 64-bit species passed the test suite at 128 bits twice and
+     * then allocated 91 MB per decoded Q6_K token in a third full run (DecodeAllocationTest, vector-128 execution):
+     * C2 compiled it in a form that boxed. This body has run allocation-free at 128 bits in every run since issue 18.
+     * A BN-byte load feeds two float vectors here; taking only its first part (and loading again 4 bytes on) keeps one
+     * part per body: the last load of a ql or qh row reads 4 bytes past it, still inside the 210-byte super-block.
+     */
+    private static float dotQ6KNarrow(MemorySegment s, long row, int nb, float[] x, int xOff) {
+        float[] ds = scaleTable(GgmlType.Q6_K, s, row, nb);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int steps = 32 / L;
+        for (int unit = 0; unit < 4 * steps; unit++) {
+            int nr = unit / steps, l = (unit % steps) * L;
+            int n = nr >> 1, r = nr & 1;
+            long qlOff = 64L * n + l, hOff = 128 + 32L * n + l;
+            int sc = 8 * n + 4 * r + l / 16;
+            int xo = xOff + 128 * n + 64 * r + l;
+            int ns = 4 * r, h0 = 6 - 4 * r, h1 = 4 - 4 * r;
+            for (int b = 0; b < nb; b++) {
+                long p = row + 210L * b;
+                int k = xo + 256 * b;
+                IntVector h = Vec.words(s, p + hOff);
+                ByteVector q0 = Vec.words(s, p + qlOff).lanewise(VectorOperators.LSHR, ns).lanewise(VectorOperators.LSHL, 2)
+                        .and(0x3C3C_3C3C).or(h.lanewise(VectorOperators.LSHL, h0).and(0xC0C0_C0C0))
+                        .lanewise(VectorOperators.XOR, 0x8080_8080).reinterpretAsBytes();
+                ByteVector q1 = Vec.words(s, p + qlOff + 32).lanewise(VectorOperators.LSHR, ns).lanewise(VectorOperators.LSHL, 2)
+                        .and(0x3C3C_3C3C).or(h.lanewise(VectorOperators.LSHL, h1).and(0xC0C0_C0C0))
+                        .lanewise(VectorOperators.XOR, 0x8080_8080).reinterpretAsBytes();
+                a0 = Vec.part(q0, 0).mul(FloatVector.fromArray(F, x, k)).fma(FloatVector.broadcast(F, ds[16 * b + sc]), a0);
+                a1 = Vec.part(q1, 0).mul(FloatVector.fromArray(F, x, k + 32)).fma(FloatVector.broadcast(F, ds[16 * b + sc + 2]), a1);
+            }
+        }
+        return Vec.sum(a0.add(a1));
+    }
+
+    /**
      * Row of Q6_K as 4·(quant − 32) in element order (floats) and the 16 products d·scale/4 of each super-block: the
      * values {@link #dotQ6K} multiplies, for {@link #dotDecodedQ6K}.
      */
@@ -397,6 +439,9 @@ final class KQuantKernels {
 
     /** {@link #dotQ6K} over a row {@link #decodeQ6K} made: the same passes, operations and order (issue 18). */
     static float dotDecodedQ6K(float[] v, float[] ds, int nb, float[] x, int xOff) {
+        if (PARTS > 1) {
+            return dotDecodedQ6KNarrow(v, ds, nb, x, xOff);
+        }
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int steps = 16 / L;
         for (int unit = 0; unit < 4 * steps; unit++) {
@@ -411,6 +456,24 @@ final class KQuantKernels {
             }
         }
         return Vec.sum(a0.add(a1).add(a2.add(a3)));
+    }
+
+    /** {@link #dotQ6KNarrow} over a decoded row: its passes, operations and order (128 bits). */
+    private static float dotDecodedQ6KNarrow(float[] v, float[] ds, int nb, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int steps = 32 / L;
+        for (int unit = 0; unit < 4 * steps; unit++) {
+            int nr = unit / steps, l = (unit % steps) * L;
+            int n = nr >> 1, r = nr & 1;
+            int sc = 8 * n + 4 * r + l / 16;
+            int e0 = 128 * n + 64 * r + l;
+            for (int b = 0; b < nb; b++) {
+                int e = e0 + 256 * b;
+                a0 = timesX(v, e, x, xOff).fma(FloatVector.broadcast(F, ds[16 * b + sc]), a0);
+                a1 = timesX(v, e + 32, x, xOff).fma(FloatVector.broadcast(F, ds[16 * b + sc + 2]), a1);
+            }
+        }
+        return Vec.sum(a0.add(a1));
     }
 
     /** v[e ..] · x[xOff + e ..], L lanes. */
